@@ -1,0 +1,18 @@
+"""Typed keys for what the application holds (instead of globals)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from bot.config import Config
+from bot.dispatch import Dispatcher
+from bot.wechat_protocol import WeChatProtocol
+from storage.db import Database
+
+CONFIG = web.AppKey("config", Config)
+DATABASE = web.AppKey("database", Database)
+PROTOCOL = web.AppKey("protocol", WeChatProtocol)
+DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+BACKGROUND = web.AppKey("background", set[asyncio.Future[None]])

@@ -1,0 +1,96 @@
+"""The `jinlin` command line: every command exits non-zero with a one-line reason on bad input."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.config import Config, find_config_file, load_config
+from bot.errors import JinlinError
+
+logger = logging.getLogger(__name__)
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return load_config(find_config_file(args.config, os.environ))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from bot.logs import setup_logging
+    from bot.server import create_app
+
+    config = _config(args)
+    setup_logging(config.server.log_level)
+    app = create_app(config)
+    logger.info("serving on http://%s:%d", config.server.host, config.server.port)
+    web.run_app(app, host=config.server.host, port=config.server.port, print=None, access_log=None)
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from storage import migrate
+    from storage.db import open_database
+
+    config = _config(args)
+
+    async def run() -> str | None:
+        db = open_database(config.database.url)
+        try:
+            await migrate.upgrade(db)
+            return await migrate.current_revision(db)
+        finally:
+            await db.close()
+
+    revision = asyncio.run(run())
+    print(f"database is at revision {revision}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="jinlin", description="近邻 neighbour mutual-aid server")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_config(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sub.add_argument("--config", help="config file (default: $JINLIN_CONFIG, ./config.toml)")
+        return sub
+
+    serve = with_config(commands.add_parser("serve", help="run the webhook server"))
+    serve.set_defaults(run=cmd_serve)
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    upgrade = with_config(db_commands.add_parser("upgrade", help="apply schema migrations"))
+    upgrade.set_defaults(run=cmd_db_upgrade)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `jinlin` console script."""
+    args = build_parser().parse_args(argv)
+    run: Command = args.run
+    try:
+        return run(args)
+    except JinlinError as exc:
+        print(f"jinlin: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, SQLAlchemyError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        print(f"jinlin: {reason}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

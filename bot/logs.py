@@ -1,0 +1,29 @@
+"""Logging set-up: one format, and no full phone number ever reaches a log line."""
+
+from __future__ import annotations
+
+import logging
+
+from storage.redact import mask_phones
+
+
+class PhoneMask(logging.Filter):
+    """Rewrites each record's message with phone numbers masked."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_phones(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+def setup_logging(level: str) -> None:
+    """Log to stderr at `level` through the phone mask."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(PhoneMask())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

@@ -1,0 +1,127 @@
+"""A small router: handlers declare what they match and who may trigger them."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+Handler = Callable[..., Awaitable[Any]]
+Roles = Callable[[], Awaitable[frozenset[str]]]
+
+
+class _Pass:
+    """Returned by a state handler that leaves the message to the other routes."""
+
+    def __repr__(self) -> str:
+        return "PASS"
+
+
+PASS = _Pass()
+
+
+@dataclass(frozen=True)
+class Route:
+    handler: Handler
+    intents: frozenset[str] = frozenset()
+    commands: tuple[str, ...] = ()
+    events: frozenset[str] = frozenset()
+    state: str | None = None
+    roles: frozenset[str] = frozenset()
+    fallback: bool = False
+    params: frozenset[str] = field(default_factory=frozenset)
+
+    def call(self, data: Mapping[str, Any]) -> Awaitable[Any]:
+        """Call the handler with exactly the parameters it names."""
+        return self.handler(**{name: data[name] for name in self.params if name in data})
+
+
+def _state_name(state: Enum | str) -> str:
+    if isinstance(state, Enum):
+        return f"{type(state).__name__}.{state.name}"
+    return state
+
+
+class Router:
+    """Routes of one feature module; routers nest with include()."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._routes: list[Route] = []
+        self._children: list[Router] = []
+
+    def include(self, *routers: Router) -> None:
+        self._children.extend(routers)
+
+    def text(
+        self, *intents: str, command: str | tuple[str, ...] = (), role: str | tuple[str, ...] = ()
+    ) -> Callable[[Handler], Handler]:
+        """Match text whose parsed intent is one of `intents`, or that starts with a command."""
+        commands = (command,) if isinstance(command, str) else command
+        return self._register(intents=frozenset(intents), commands=commands, roles=role)
+
+    def state(
+        self, state: Enum | str, role: str | tuple[str, ...] = ()
+    ) -> Callable[[Handler], Handler]:
+        """Match any message from a user whose pending question is `state`."""
+        return self._register(state=_state_name(state), roles=role)
+
+    def event(self, *names: str) -> Callable[[Handler], Handler]:
+        """Match WeChat events by their lower-case name."""
+        return self._register(events=frozenset(names))
+
+    def fallback(self, role: str | tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
+        """Match what no other route took."""
+        return self._register(fallback=True, roles=role)
+
+    def _register(
+        self, roles: str | tuple[str, ...] = (), **match: Any
+    ) -> Callable[[Handler], Handler]:
+        def decorate(handler: Handler) -> Handler:
+            params = frozenset(inspect.signature(handler).parameters)
+            allowed = frozenset((roles,) if isinstance(roles, str) else roles)
+            self._routes.append(Route(handler, roles=allowed, params=params, **match))
+            return handler
+
+        return decorate
+
+    def routes(self) -> Iterator[Route]:
+        """Every route, own routes first, then included routers in order."""
+        yield from self._routes
+        for child in self._children:
+            yield from child.routes()
+
+    async def dispatch(self, data: dict[str, Any], roles: Roles) -> Any:
+        """Run the first matching route whose roles allow the sender; PASS from a state moves on."""
+        inbound = data["msg"]
+        intent = data["parse"].intent if data.get("parse") is not None else None
+        text = (inbound.text or "").strip()
+        dialog_state = data.get("dialog_state")
+        for phase in ("state", "event", "command", "intent", "fallback"):
+            for route in self.routes():
+                if not _matches(route, phase, inbound, intent, text, dialog_state):
+                    continue
+                if route.roles and not route.roles & await roles():
+                    continue
+                result = await route.call(data)
+                if result is not PASS:
+                    return result
+        return None
+
+
+def _matches(
+    route: Route, phase: str, inbound: Any, intent: str | None, text: str, state: str | None
+) -> bool:
+    if phase == "state":
+        return route.state is not None and route.state == state
+    if phase == "event":
+        return inbound.kind == "event" and inbound.event in route.events
+    if inbound.kind == "event":
+        return False
+    if phase == "command":
+        return any(text.startswith(command) for command in route.commands)
+    if phase == "intent":
+        return intent in route.intents
+    return route.fallback

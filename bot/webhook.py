@@ -1,0 +1,78 @@
+"""The /wechat endpoint: signature → decrypt → parse → dedupe → dispatch with a deadline → reply."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+
+from bot.appkeys import BACKGROUND, CONFIG, DISPATCHER, PROTOCOL
+from bot.dispatch import SORRY, Dispatcher
+from bot.errors import InvalidInput
+from bot.inbound import DELIVERY_REPORTS, Inbound
+from bot.wechat_protocol import BadSignature
+from storage.redact import mask
+
+logger = logging.getLogger(__name__)
+
+HANDLED_KINDS = frozenset({"text", "voice", "image", "location", "event", "video", "shortvideo"})
+
+
+async def verify_url(request: web.Request) -> web.Response:
+    """WeChat's URL verification: echo `echostr` when the signature is right."""
+    try:
+        request.app[PROTOCOL].verify(dict(request.query))
+    except BadSignature as exc:
+        logger.warning("rejected URL verification: %s", exc)
+        raise web.HTTPForbidden(text="bad signature") from None
+    return web.Response(text=request.query.get("echostr", ""))
+
+
+async def receive(request: web.Request) -> web.Response:
+    """One message or event from WeChat; the reply goes out well inside the 5-second deadline."""
+    protocol = request.app[PROTOCOL]
+    body = await request.read()
+    try:
+        envelope = protocol.open(dict(request.query), body)
+    except BadSignature as exc:
+        logger.warning("rejected message: %s", exc)
+        raise web.HTTPForbidden(text="bad signature") from None
+    except InvalidInput as exc:
+        logger.warning("malformed message: %s", exc)
+        raise web.HTTPBadRequest(text="malformed message") from None
+    inbound = envelope.inbound
+    if inbound.kind not in HANDLED_KINDS or inbound.event in DELIVERY_REPORTS:
+        logger.debug(
+            "acknowledged %s/%s from %s", inbound.kind, inbound.event, mask(inbound.openid)
+        )
+        return web.Response(text="success")
+    reply = await _reply_within_deadline(request.app, inbound)
+    return web.Response(text=protocol.reply(envelope, reply), content_type="application/xml")
+
+
+async def _reply_within_deadline(app: web.Application, inbound: Inbound) -> str:
+    dispatcher = app[DISPATCHER]
+    deadline = app[CONFIG].server.reply_deadline.total_seconds()
+    task = asyncio.ensure_future(dispatcher.process(inbound))
+    done, _ = await asyncio.wait({task}, timeout=deadline)
+    if task in done:
+        try:
+            return task.result()
+        except Exception:
+            logger.exception("handling a message failed")
+            return SORRY
+    # Too slow for a passive reply: answer empty now (WeChat stops retrying) and send it later.
+    logger.warning("reply missed the %.1fs deadline; it will go through the outbox", deadline)
+    background = app[BACKGROUND]
+    follow = asyncio.ensure_future(_late(dispatcher, inbound, task))
+    background.add(follow)
+    follow.add_done_callback(background.discard)
+    return ""
+
+
+async def _late(dispatcher: Dispatcher, inbound: Inbound, task: asyncio.Future[str]) -> None:
+    try:
+        await dispatcher.deliver_late(inbound, await task)
+    except Exception:
+        logger.exception("a late message failed")

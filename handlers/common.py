@@ -1,0 +1,51 @@
+"""What everyone gets: greetings, help, following and unfollowing, and the fallback."""
+
+from __future__ import annotations
+
+from bot.inbound import Inbound
+from bot.router import Router
+from storage import users
+
+router = Router("common")
+
+WELCOME = (
+    "欢迎关注近邻互助！有什么需要帮忙的，直接用一句话告诉我，"
+    "比如“明天下午三点谁能陪我妈去医院”。发送“帮助”看看我能做什么。"
+)
+HELP = (
+    "直接说出您的需要就行，例如“帮我买点菜送到3号楼”。\n"
+    "常用：进度（看求助进展）、取消 #编号、评价 #编号 5分、删除我的信息。\n"
+    "想帮助邻居？发送“我想当志愿者”。"
+)
+FALLBACK = "我没太明白您的意思。需要帮忙的话，直接说说是什么事、什么时间、在哪里；发送“帮助”看看我能做什么。"
+NON_TEXT = "收到啦。请用文字或语音说说需要什么帮助，我好为您安排。"
+
+
+@router.event("subscribe", "subscribe_scan")
+async def welcome() -> str:
+    return WELCOME
+
+
+@router.event("unsubscribe")
+async def farewell(msg: Inbound, session: object) -> None:
+    await users.set_subscribed(session=session, openid=msg.openid, subscribed=False)  # type: ignore[arg-type]
+
+
+@router.text("greeting")
+async def greeting() -> str:
+    return "您好！有什么需要帮忙的，直接告诉我就行。"
+
+
+@router.text("thanks")
+async def thanks() -> str:
+    return "不客气，邻里互助，应该的！"
+
+
+@router.text("usage_help", command=("帮助", "help", "菜单"))
+async def usage_help() -> str:
+    return HELP
+
+
+@router.fallback()
+async def fallback(msg: Inbound) -> str:
+    return FALLBACK if msg.kind in ("text", "voice") and msg.text else NON_TEXT

@@ -1,0 +1,220 @@
+"""The tables: organisation, people, requests with their history, and delivery bookkeeping."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime, utcnow
+
+
+def _at(*, nullable: bool = True, index: bool = False) -> datetime | None:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+def _created() -> datetime:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+# --- organisation: street → community → compound → building -------------------------
+
+
+class Street(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=64)
+
+
+class Community(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("street_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    street_id: int = Field(foreign_key="street.id", index=True)
+    name: str = Field(max_length=64)
+
+
+class Compound(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("community_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id", index=True)
+    name: str = Field(max_length=64, index=True)
+
+
+class Building(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("compound_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    compound_id: int = Field(foreign_key="compound.id", index=True)
+    name: str = Field(max_length=16)
+
+
+# --- people ---------------------------------------------------------------------------
+
+
+class User(SQLModel, table=True):
+    """Anyone who follows the account (every volunteer and admin is also a user)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    openid: str = Field(unique=True, max_length=64)
+    name: str | None = Field(default=None, max_length=64)
+    phone: str | None = Field(default=None, max_length=20)
+    compound_id: int | None = Field(default=None, foreign_key="compound.id", index=True)
+    building: str | None = Field(default=None, max_length=16)
+    unit: str | None = Field(default=None, max_length=16)
+    room: str | None = Field(default=None, max_length=16)
+    subscribed: bool = True
+    broadcast_opt_out: bool = False
+    created_at: datetime = _created()
+    # The 48-hour customer-service window and its quota (shared/spec/wechat.md).
+    last_interaction_at: datetime | None = _at()
+    last_interaction_kind: str | None = Field(default=None, max_length=16)
+    cs_sent_since_interaction: int = 0
+    # A pending question of a multi-turn flow; expires so a stale question never traps anyone.
+    dialog_flow: str | None = Field(default=None, max_length=32)
+    dialog_state: str | None = Field(default=None, max_length=32)
+    dialog_data: str | None = None
+    dialog_expires_at: datetime | None = _at()
+
+
+class Volunteer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", unique=True)
+    name: str = Field(max_length=64)
+    phone: str | None = Field(default=None, max_length=20)
+    skills: str = Field(default="", max_length=256)  # category names joined by "|"
+    compound_id: int | None = Field(default=None, foreign_key="compound.id", index=True)
+    building: str | None = Field(default=None, max_length=16)
+    availability: str = Field(default="anytime", max_length=128)  # slot names joined by "|"
+    task_limit: int = 2
+    active: bool = True
+    paused: bool = False
+    minutes_credited: int = 0
+    tasks_completed: int = 0
+    rating_sum: int = 0
+    rating_count: int = 0
+    last_tasked_at: datetime | None = _at()
+    created_at: datetime = _created()
+
+
+# --- requests and their history ----------------------------------------------------------
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    OFFERED = "offered"
+    ESCALATED = "escalated"
+    ACCEPTED = "accepted"
+    DONE = "done"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class HelpRequest(SQLModel, table=True):
+    """A resident's request; its id is the short number shown as #N."""
+
+    __tablename__ = "help_request"
+    __table_args__ = (Index("ix_help_request_status", "status"),)
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = Field(foreign_key="user.id", index=True)
+    beneficiary: str | None = Field(default=None, max_length=64)
+    category: str = Field(max_length=16)
+    urgency: str = Field(max_length=16)
+    text: str | None = None
+    when_at: datetime | None = _at()
+    when_has_time: bool = False
+    compound_id: int | None = Field(default=None, foreign_key="compound.id", index=True)
+    building: str | None = Field(default=None, max_length=16)
+    unit: str | None = Field(default=None, max_length=16)
+    room: str | None = Field(default=None, max_length=16)
+    phone: str | None = Field(default=None, max_length=20)
+    status: str = Field(default=Status.OPEN, max_length=16)
+    tier: int = 0
+    volunteer_id: int | None = Field(default=None, foreign_key="volunteer.id", index=True)
+    score: int | None = None
+    created_at: datetime = _created()
+    offered_at: datetime | None = _at()
+    accepted_at: datetime | None = _at()
+    done_at: datetime | None = _at()
+    closed_at: datetime | None = _at()
+    purged_at: datetime | None = _at()
+
+
+class RequestEvent(SQLModel, table=True):
+    """One transition or note in a request's history: who, when, why."""
+
+    __tablename__ = "request_event"
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="help_request.id", index=True)
+    at: datetime = _created()
+    actor: str = Field(max_length=64)  # an openid, "system" or "admin:<name>"
+    kind: str = Field(max_length=32)
+    from_status: str | None = Field(default=None, max_length=16)
+    to_status: str | None = Field(default=None, max_length=16)
+    note: str | None = None
+
+
+class Offer(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("request_id", "volunteer_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="help_request.id", index=True)
+    volunteer_id: int = Field(foreign_key="volunteer.id", index=True)
+    tier: int = 0
+    sent_at: datetime = _created()
+    outcome: str | None = Field(default=None, max_length=16)  # accepted/taken/declined/closed
+
+
+class FollowUp(SQLModel, table=True):
+    """A follow-up due at a time; the database row, not a scheduler job, is the truth."""
+
+    __tablename__ = "follow_up"
+    __table_args__ = (Index("ix_follow_up_due", "status", "due_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
+    request_id: int | None = Field(default=None, foreign_key="help_request.id", index=True)
+    due_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    status: str = Field(default="pending", max_length=16)  # pending/fired/cancelled
+    fired_at: datetime | None = _at()
+    created_at: datetime = _created()
+
+
+# --- WeChat bookkeeping -------------------------------------------------------------------
+
+
+class ProcessedMessage(SQLModel, table=True):
+    """One row per inbound message or event: the key that makes a re-delivery a no-op."""
+
+    __tablename__ = "processed_message"
+    key: str = Field(primary_key=True, max_length=160)
+    created_at: datetime = _created()
+    reply: str | None = None
+    delivery: str | None = Field(default=None, max_length=16)  # passive/outbox once answered
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message to a user that must reach them, sent after the reply and retried until it does."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    openid: str = Field(max_length=64, index=True)
+    text: str
+    status: str = Field(default="pending", max_length=16)  # pending/sending/sent/failed
+    attempts: int = 0
+    next_attempt_at: datetime = _created()
+    lease_until: datetime | None = _at()
+    last_error: str | None = Field(default=None, max_length=256)
+    via: str | None = Field(default=None, max_length=16)  # custom/template once sent
+    created_at: datetime = _created()
+    sent_at: datetime | None = _at()
+
+
+class AccessToken(SQLModel, table=True):
+    """WeChat's access token, shared by every server process; refreshed under a lease."""
+
+    __tablename__ = "access_token"
+    appid: str = Field(primary_key=True, max_length=64)
+    token: str | None = Field(default=None, max_length=1024)
+    expires_at: datetime | None = _at()
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = _at()

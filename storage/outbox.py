@@ -1,0 +1,81 @@
+"""The outbox: messages to users, written with the change that caused them, delivered after."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from storage.models import OutboxMessage
+from storage.types import utcnow
+
+
+async def enqueue(*, session: AsyncSession, openid: str, text: str) -> OutboxMessage:
+    """Queue a message to `openid`; it is delivered once the transaction commits."""
+    message = OutboxMessage(openid=openid, text=text)
+    session.add(message)
+    await session.flush()
+    return message
+
+
+async def claim_due(
+    *, session: AsyncSession, now: datetime, lease: timedelta, limit: int = 50
+) -> list[OutboxMessage]:
+    """Lease the due messages (pending, or sending with an expired lease) to this process."""
+    due = or_(
+        col(OutboxMessage.status) == "pending",
+        (col(OutboxMessage.status) == "sending") & (col(OutboxMessage.lease_until) < now),
+    )
+    ids = (
+        (
+            await session.execute(
+                select(col(OutboxMessage.id))
+                .where(due, col(OutboxMessage.next_attempt_at) <= now)
+                .order_by(col(OutboxMessage.id))
+                .limit(limit)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    claimed: list[OutboxMessage] = []
+    for message_id in ids:
+        # The guarded UPDATE is the lease: of several processes exactly one gets each message.
+        result = await session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id) == message_id, due)
+            .values(status="sending", lease_until=now + lease)
+            .returning(OutboxMessage)
+        )
+        row = result.scalar_one_or_none()
+        if row is not None:
+            claimed.append(row)
+    return claimed
+
+
+async def mark_sent(*, session: AsyncSession, ids: list[int], via: str) -> None:
+    """Record that these messages reached WeChat."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(ids))
+        .values(status="sent", via=via, sent_at=utcnow(), lease_until=None)
+    )
+
+
+async def mark_retry(
+    *, session: AsyncSession, ids: list[int], error: str, at: datetime, give_up: bool = False
+) -> None:
+    """Put these messages back for another attempt at `at` (or fail them for good)."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(ids))
+        .values(
+            status="failed" if give_up else "pending",
+            attempts=col(OutboxMessage.attempts) + 1,
+            next_attempt_at=at,
+            last_error=error[:250],
+            lease_until=None,
+        )
+    )
