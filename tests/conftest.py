@@ -108,3 +108,13 @@ async def db(db_url: str) -> AsyncIterator[Database]:
 def sqlite_url(tmp_path: Path) -> str:
     """A SQLite URL for a file that does not exist yet."""
     return f"sqlite+aiosqlite:///{tmp_path / 'jinlin.db'}"
+
+
+@pytest.fixture(scope="session")
+def parser(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The real message parser, built once per test session."""
+    from nlp import Parser
+
+    built = Parser(cache_dir=tmp_path_factory.mktemp("jieba"))
+    built.add_compounds(["阳光花园", "幸福里"])
+    return built

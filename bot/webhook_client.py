@@ -1,0 +1,119 @@
+"""Sends messages to a Jinlin webhook the way WeChat's servers do (simulator, benchmarks, tests)."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass
+from typing import Any
+from xml.etree import ElementTree
+
+import aiohttp
+from wechatpy.crypto import WeChatCrypto
+
+from bot.config import WeChatConfig
+from bot.wechat_protocol import message_xml, sign
+
+_msg_ids = itertools.count(int(time.time() * 1000) % 10**12 * 1000)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The webhook's HTTP answer, with the reply decrypted and read when there is one."""
+
+    status: int
+    body: str
+    content: str | None  # the text of a text reply
+
+    @property
+    def empty(self) -> bool:
+        return self.status == 200 and self.body in ("", "success")
+
+
+class WeChatPusher:
+    """Builds, signs (and in safe/compat mode encrypts) messages and posts them to /wechat."""
+
+    def __init__(self, url: str, config: WeChatConfig, session: aiohttp.ClientSession) -> None:
+        self.url = url
+        self.config = config
+        self.session = session
+        self.crypto = (
+            WeChatCrypto(config.token, config.encoding_aes_key, config.appid)
+            if config.mode != "plain"
+            else None
+        )
+
+    @staticmethod
+    def new_msg_id() -> int:
+        return next(_msg_ids)
+
+    def text_xml(self, openid: str, content: str, msg_id: int | None = None) -> str:
+        return message_xml(
+            {
+                "ToUserName": "gh_jinlin",
+                "FromUserName": openid,
+                "CreateTime": int(time.time()),
+                "MsgType": "text",
+                "Content": content,
+                "MsgId": msg_id if msg_id is not None else self.new_msg_id(),
+            }
+        )
+
+    def event_xml(self, openid: str, event: str, key: str = "", created: int | None = None) -> str:
+        fields: dict[str, Any] = {
+            "ToUserName": "gh_jinlin",
+            "FromUserName": openid,
+            "CreateTime": created if created is not None else int(time.time()),
+            "MsgType": "event",
+            "Event": event,
+        }
+        if key:
+            fields["EventKey"] = key
+        return message_xml(fields)
+
+    def signed(self, xml: str, encrypt: bool | None = None) -> tuple[dict[str, str], str]:
+        """The query string and body WeChat would send for `xml`."""
+        timestamp, nonce = str(int(time.time())), str(next(_msg_ids) % 10**9)
+        query = {
+            "timestamp": timestamp,
+            "nonce": nonce,
+            "signature": sign(self.config.token, timestamp, nonce),
+        }
+        if encrypt is None:
+            encrypt = self.crypto is not None
+        if not encrypt or self.crypto is None:
+            return query, xml
+        envelope = self.crypto.encrypt_message(xml, nonce, timestamp)
+        encrypted = ElementTree.fromstring(envelope).findtext("Encrypt") or ""
+        query["encrypt_type"] = "aes"
+        query["msg_signature"] = sign(self.config.token, timestamp, nonce, encrypted)
+        if self.config.mode == "compat":
+            # Compatible mode carries the plaintext fields and the <Encrypt> element together.
+            body = xml.replace("</xml>", f"<Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>")
+        else:
+            body = f"<xml><ToUserName><![CDATA[gh_jinlin]]></ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
+        return query, body
+
+    async def post(self, xml: str, encrypt: bool | None = None) -> Answer:
+        """Post one message and read the reply."""
+        query, body = self.signed(xml, encrypt)
+        async with self.session.post(self.url, params=query, data=body.encode()) as response:
+            text = await response.text()
+            return Answer(response.status, text, self._content(text, query))
+
+    async def text(self, openid: str, content: str, msg_id: int | None = None) -> Answer:
+        """Send a text message from `openid`."""
+        return await self.post(self.text_xml(openid, content, msg_id))
+
+    def _content(self, body: str, query: dict[str, str]) -> str | None:
+        if not body.startswith("<xml>"):
+            return None
+        if "<Encrypt>" in body and self.crypto is not None:
+            root = ElementTree.fromstring(body)
+            body = self.crypto.decrypt_message(
+                body,
+                root.findtext("MsgSignature"),
+                root.findtext("TimeStamp"),
+                root.findtext("Nonce"),
+            )
+        return ElementTree.fromstring(body).findtext("Content")
