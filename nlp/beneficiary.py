@@ -1,0 +1,35 @@
+"""Who the help is for, when it is not the sender (我妈, 楼下王奶奶, 邻居)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+
+def _alternation(words: Any) -> str:
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+
+class BeneficiaryReader:
+    """Finds the first person a message asks help for, as written (in simplified form)."""
+
+    def __init__(self, table: dict[str, Any]) -> None:
+        self._kin = frozenset(table["kin"])
+        self._verbs = tuple(table["help_verbs"])
+        self._absent = tuple(table.get("absent", ()))
+        self._pattern = re.compile(
+            rf"(?P<pre>{_alternation(table['prefixes'])})?"
+            rf"(?P<sur>[{table['surnames']}])?"
+            rf"(?P<who>{_alternation([*table['kin'], *table['titles']])})"
+        )
+
+    def read(self, text: str) -> str | None:
+        """The short phrase naming who is helped, or None when it is the sender."""
+        for m in self._pattern.finditer(text):
+            before, after = text[: m.start()], text[m.end() :]
+            if before.endswith("是") or after.startswith(self._absent):
+                continue  # 我是单亲妈妈 / 老公出差了: not who the help is for
+            titled = m.group("pre") or m.group("sur") or before.endswith(self._verbs)
+            if m.group("who") in self._kin or titled:
+                return m.group()
+        return None

@@ -1,0 +1,38 @@
+"""What kind of help a message is about, how urgent it is, and what a volunteer can do."""
+
+from __future__ import annotations
+
+from nlp.signals import Signals
+
+
+def categories(signals: Signals, order: tuple[str, ...], people: bool = True) -> tuple[str, ...]:
+    """Every category the message touches, in precedence order (with or without who-words)."""
+    return tuple(
+        name for name in order if signals.has(f"c:{name}") or (people and signals.has(f"p:{name}"))
+    )
+
+
+def urgency(signals: Signals, today: bool) -> str:
+    """emergency, urgent or normal for a help request; `today` when help is wanted today."""
+    if _emergency(signals):
+        return "emergency"
+    if signals.has("u:calm"):
+        return "normal"
+    if today or signals.has("u:urgent"):
+        return "urgent"
+    return "normal"
+
+
+def _emergency(signals: Signals) -> bool:
+    text = signals.text
+    worries = [offset for offset, _ in signals.positions("u:hypothetical")]
+
+    def real(offset: int) -> bool:
+        # 万一着火 is a worry; a clause runs to the previous space.
+        clause_start = text.rfind(" ", 0, offset) + 1
+        return not any(clause_start <= w < offset for w in worries)
+
+    if any(real(offset) for offset, _ in signals.positions("u:emergency")):
+        return True
+    falls = [offset for offset, _ in signals.positions("u:falls") if real(offset)]
+    return bool(falls) and signals.has("u:cannot_rise")

@@ -1,0 +1,87 @@
+"""The Parser: one message in, one Parse out."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+
+from nlp.beneficiary import BeneficiaryReader
+from nlp.intent import IntentFacts, decide_intent
+from nlp.lexicon import load_lexicon
+from nlp.model import Parse
+from nlp.need import categories, urgency
+from nlp.normalize import Normalizer, has_stars
+from nlp.segmenter import Segmenter
+from nlp.signals import CueIndex
+from nlp.slots import read_phone, read_score_number, read_task_ref
+from nlp.when import WhenReader
+from nlp.where import Compounds, WhereReader
+
+# Small talk and questions about the account are about no particular time.
+_TIMELESS = frozenset({"unknown", "greeting", "thanks", "usage_help"})
+# Intents sent by the resident who needs the help, so a beneficiary makes sense.
+_RESIDENT = frozenset({"request_help", "check_status", "cancel_request"})
+
+
+class Parser:
+    """Turns chat messages into Parses; built once at start-up, then pure and thread-safe."""
+
+    def __init__(self, extra_lexicon: Path | None = None, cache_dir: Path | None = None) -> None:
+        lexicon = load_lexicon(extra_lexicon)
+        self._lexicon = lexicon
+        self._normalize = Normalizer(lexicon.typos)
+        self._index = CueIndex(lexicon)
+        self._segmenter = Segmenter([*self._index.words, *lexicon.segment_words], cache_dir)
+        self._when = WhenReader(lexicon.time)
+        self._where = WhereReader(lexicon.address["room_lead"])
+        self._beneficiary = BeneficiaryReader(lexicon.beneficiary)
+        self._compounds = Compounds()
+        self._compounds_lock = threading.Lock()
+
+    def add_compounds(self, names: Iterable[str]) -> None:
+        """Register residential compound names (阳光花园, 幸福里小区) to recognise in messages."""
+        with self._compounds_lock:
+            pairs = self._compounds.pairs()
+            for name in names:
+                normalised = self._normalize(name).replace(" ", "")
+                if normalised:
+                    pairs.extend((alias, name) for alias in Compounds.aliases(normalised))
+            # Replaced whole, so a parse running meanwhile sees either the old or the new set.
+            self._compounds = Compounds(pairs)
+
+    def parse(self, text: str, now: datetime) -> Parse:
+        """What one message means; `now` is the naive local (Asia/Shanghai) wall-clock time."""
+        lexicon = self._lexicon
+        compound, clean = self._compounds.find(self._normalize(text))
+        signals = self._index.scan(clean, self._segmenter.cut(clean))
+        task_ref = read_task_ref(clean)
+        score_number = read_score_number(clean)
+        touched = categories(signals, lexicon.category_order)
+        facts = IntentFacts(bool(touched), task_ref is not None, score_number, has_stars(text))
+        intent = decide_intent(signals, lexicon.intent_order, facts)
+        when = None if intent in _TIMELESS else self._when.read(clean, now)
+        category = level = score = None
+        if intent == "request_help":
+            category = touched[0] if touched else "other"
+            level = urgency(signals, when is not None and when.at.date() == now.date())
+        elif intent == "rate_service":
+            score = score_number
+            if score is None:
+                score = next((lexicon.scores[w] for w in signals.words("score")), None)
+        return Parse(
+            intent=intent,
+            category=category,
+            urgency=level,
+            when=when.to_contract() if when else None,
+            where=self._where.read(clean),
+            phone=read_phone(clean),
+            score=score,
+            task_ref=task_ref,
+            compound=compound,
+            skills=categories(signals, lexicon.category_order, people=False),
+            beneficiary=self._beneficiary.read(clean) if intent in _RESIDENT else None,
+            when_at=when.at if when else None,
+            when_has_time=bool(when and when.has_time),
+        )

@@ -1,0 +1,115 @@
+"""Where the help is wanted: building, unit and room, and the compound's own name."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from nlp.model import Where
+from nlp.numerals import NUM, NUM_CHARS, to_digits
+
+# Digits as written one by one (六零二), never with 十/百, as rooms are.
+_DIGIT = "[0-9零〇一二三四五六七八九幺]"
+_NOT_NUM = f"(?<![{NUM_CHARS}第])"
+_BUILDING = re.compile(rf"{_NOT_NUM}({NUM}) ?(?:号楼|栋|幢|座|号院)")
+_UNIT = re.compile(rf"{_NOT_NUM}({NUM}) ?单元")
+_ROOM_SUFFIX = re.compile(rf"{_NOT_NUM}({_DIGIT}{{3,4}}) ?(?:室|房|号房|户)")
+# A bare number right after a building or unit (6栋302, 3单元402) is a room ...
+_ROOM_AFTER = re.compile(rf"[ -]?({_DIGIT}{{3,4}})(?![0-9{NUM_CHARS}号楼栋幢座单层点时分:.-])")
+# Suffixes that make a compound name an alias of the registered one.
+_COMPOUND_SUFFIXES = ("小区", "社区", "新村")
+MASK = "□"
+
+
+class WhereReader:
+    """Reads building/unit/room; bare numbers count as rooms only next to an address word."""
+
+    def __init__(self, room_lead: Iterable[str]) -> None:
+        leads = "|".join(re.escape(w) for w in sorted(room_lead, key=len, reverse=True))
+        # ... and so is one right after a word like 隔壁 or 住 (隔壁502, 住502).
+        self._room_lead = re.compile(
+            rf"(?:{leads})({_DIGIT}{{3,4}})(?![0-9{NUM_CHARS}号楼栋幢座单])"
+        )
+
+    def read(self, text: str) -> Where | None:
+        """The address parts found in the text, or None when there are none."""
+        building = unit = room = None
+        end = -1
+        b = _BUILDING.search(text)
+        if b:
+            building, end = _number(b.group(1)), b.end()
+        u = _UNIT.search(text)
+        if u:
+            unit = _number(u.group(1))
+            if not b or u.start() - b.end() <= 1:
+                end = max(end, u.end())
+        r = _ROOM_SUFFIX.search(text)
+        if r:
+            room = _room(r.group(1))
+        if room is None and end >= 0:
+            after = _ROOM_AFTER.match(text, end)
+            if after:
+                room = _room(after.group(1))
+        if room is None:
+            lead = self._room_lead.search(text)
+            if lead:
+                room = _room(lead.group(1))
+        if building is None and unit is None and room is None:
+            return None
+        return Where(building, unit, room)
+
+
+def _number(numeral: str) -> str | None:
+    digits = to_digits(numeral)
+    if digits is None or not 0 < int(digits) < 1000:
+        return None
+    return str(int(digits))
+
+
+def _room(numeral: str) -> str | None:
+    digits = to_digits(numeral)
+    return digits if digits and digits[0] != "0" else None
+
+
+class Compounds:
+    """Registered residential compound names, found in text and masked out of it."""
+
+    def __init__(self, names: Iterable[tuple[str, str]] = ()) -> None:
+        # alias (as matched in normalised text) -> registered name; longest alias first.
+        self._aliases: dict[str, str] = {}
+        self._first: dict[str, list[str]] = {}
+        for alias, name in names:
+            self._aliases.setdefault(alias, name)
+        for alias in sorted(self._aliases, key=len, reverse=True):
+            self._first.setdefault(alias[0], []).append(alias)
+
+    @staticmethod
+    def aliases(normalised: str) -> list[str]:
+        """The normalised name and its short form without a suffix like 小区."""
+        out = [normalised]
+        for suffix in _COMPOUND_SUFFIXES:
+            short = normalised.removesuffix(suffix)
+            if short != normalised and len(short) >= 2:
+                out.append(short)
+        return out
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """(alias, registered name) pairs, to build an extended copy from."""
+        return list(self._aliases.items())
+
+    def find(self, text: str) -> tuple[str | None, str]:
+        """(the first registered compound named in the text, the text with names masked)."""
+        if not self._first:
+            return None, text
+        found: str | None = None
+        i = 0
+        out = text
+        while i < len(out):
+            for alias in self._first.get(out[i], ()):
+                if out.startswith(alias, i):
+                    found = found or self._aliases[alias]
+                    out = out[:i] + MASK * len(alias) + out[i + len(alias) :]
+                    i += len(alias) - 1
+                    break
+            i += 1
+        return found, out
