@@ -224,3 +224,12 @@ async def test_injected_faults_come_first_then_normal_service(api: Api) -> None:
         assert r.status == 502 and "json" not in r.content_type
     assert api.state.calls[CUSTOM] == 4
     assert len(api.state.bodies[CUSTOM]) == 4
+
+
+def test_real_time_clock_moves_and_can_still_be_advanced() -> None:
+    frozen = StandinState(APPID, SECRET)
+    assert frozen.now() == frozen.now()
+    live = StandinState(APPID, SECRET, real_time=True)
+    before = live.now()
+    live.advance(3600)
+    assert (live.now() - before).total_seconds() >= 3600
