@@ -5,11 +5,21 @@ from __future__ import annotations
 from nlp.signals import Signals
 
 
-def categories(signals: Signals, order: tuple[str, ...], people: bool = True) -> tuple[str, ...]:
-    """Every category the message touches, in precedence order (with or without who-words)."""
-    return tuple(
-        name for name in order if signals.has(f"c:{name}") or (people and signals.has(f"p:{name}"))
-    )
+def categories(signals: Signals, order: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(categories touched, categories of what is done), each in precedence order.
+
+    The second leaves out who-words (老人, 奶奶): a volunteer who can 陪老人看病 has the
+    medical skill, not an elderly one.
+    """
+    touched: list[str] = []
+    skills: list[str] = []
+    for name in order:
+        if signals.has("c:" + name):
+            touched.append(name)
+            skills.append(name)
+        elif signals.has("p:" + name):
+            touched.append(name)
+    return tuple(touched), tuple(skills)
 
 
 def urgency(signals: Signals, today: bool) -> str:

@@ -58,7 +58,7 @@ class Parser:
         signals = self._index.scan(clean, self._segmenter.cut(clean))
         task_ref = read_task_ref(clean)
         score_number = read_score_number(clean)
-        touched = categories(signals, lexicon.category_order)
+        touched, skills = categories(signals, lexicon.category_order)
         facts = IntentFacts(bool(touched), task_ref is not None, score_number, has_stars(text))
         intent = decide_intent(signals, lexicon.intent_order, facts)
         when = None if intent in _TIMELESS else self._when.read(clean, now)
@@ -80,7 +80,7 @@ class Parser:
             score=score,
             task_ref=task_ref,
             compound=compound,
-            skills=categories(signals, lexicon.category_order, people=False),
+            skills=skills,
             beneficiary=self._beneficiary.read(clean) if intent in _RESIDENT else None,
             when_at=when.at if when else None,
             when_has_time=bool(when and when.has_time),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -13,6 +14,8 @@ from typing import Any
 # Every lexicon word gets the same weight, so jieba prefers the segmentation with the
 # fewest pieces: 接不了 beats 我接 + 不 + 了, 医院门口 beats 医院 + 门口.
 _WORD_FREQ = 10_000
+# Runs of Chinese go to jieba; runs of anything else are split into ASCII words and the rest.
+_RUNS = re.compile(r"([\u4e00-\u9fff]+)|([a-z0-9]+)|([^\u4e00-\u9fffa-z0-9]+)")
 
 
 class Segmenter:
@@ -32,12 +35,38 @@ class Segmenter:
         tokenizer: Any = jieba.Tokenizer(str(path))
         tokenizer.tmp_dir = str(directory)
         tokenizer.initialize()
-        self._cut = tokenizer.lcut
+        self.tokenizer = tokenizer
+        # A character that occurs in no dictionary word is always a word of its own, and no
+        # word spans it, so runs can be cut there without changing jieba's answer; only the
+        # stretches of dictionary characters go through jieba's (pure Python) DAG search.
+        vocabulary = "".join(
+            sorted({ch for word in tokenizer.FREQ for ch in word if ch >= "\u4e00"})
+        )
+        self._stretches = re.compile(f"[{re.escape(vocabulary)}]{{2,}}|.", re.DOTALL)
 
     def cut(self, text: str) -> list[str]:
-        """The text's words, dictionary words kept whole and anything else split apart."""
-        result: list[str] = self._cut(text, False, False)
-        return result
+        """The text's words, in order and covering it exactly: lexicon words kept whole."""
+        # jieba's own DAG and route over each Chinese run, without lcut's generator layers
+        # and per-word regex checks, which cost more than the segmentation itself here.
+        get_dag, calc = self.tokenizer.get_DAG, self.tokenizer.calc
+        tokens: list[str] = []
+        stretches = self._stretches.findall
+        for match in _RUNS.finditer(text):
+            if not match.group(1):
+                tokens.append(match.group())
+                continue
+            for run in stretches(match.group()):
+                if len(run) == 1:
+                    tokens.append(run)
+                    continue
+                route: dict[int, tuple[float, int]] = {}
+                calc(run, get_dag(run), route)
+                start, end = 0, len(run)
+                while start < end:
+                    stop = route[start][1] + 1
+                    tokens.append(run[start:stop])
+                    start = stop
+        return tokens
 
 
 def _write_dictionary(words: list[str], directory: Path) -> Path:

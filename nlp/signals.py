@@ -24,6 +24,12 @@ class CueIndex:
         for name, cues in lexicon.urgency.items():
             self._add(f"u:{name}", cues)
         self._add_words("score", lexicon.scores)
+        # One alternation per tag: a message is scanned once per cue group, not once per pattern.
+        self.patterns = {
+            tag: [re.compile("|".join(f"(?:{p.pattern})" for p in found))]
+            for tag, found in self.patterns.items()
+            if found
+        }
 
     def _add(self, tag: str, cues: CueSet, soft: str | None = None) -> None:
         self._add_words(tag, cues.words)
@@ -55,7 +61,7 @@ class CueIndex:
 class Signals:
     """Cue hits of one message; pattern cues are only evaluated when first asked about."""
 
-    __slots__ = ("_checked", "_patterns", "hits", "text")
+    __slots__ = ("_done", "_patterns", "hits", "text")
 
     def __init__(
         self,
@@ -65,20 +71,20 @@ class Signals:
     ) -> None:
         self.text = text
         self.hits = hits
-        self._patterns = patterns
-        self._checked: set[str] = set()
+        self._patterns = patterns  # only tags that have patterns, so most `has` are one lookup
+        self._done: set[str] = set()
 
     def has(self, tag: str) -> bool:
         """Whether any word or pattern of the tag's cue group occurs."""
         if tag in self.hits:
             return True
-        return bool(self.positions(tag))
+        return tag in self._patterns and bool(self.positions(tag))
 
     def positions(self, tag: str) -> list[tuple[int, str]]:
         """(offset, matched text) for every hit of the tag, words first, then patterns."""
-        if tag not in self._checked:
-            self._checked.add(tag)
-            for pattern in self._patterns.get(tag, ()):
+        if tag in self._patterns and tag not in self._done:
+            self._done.add(tag)
+            for pattern in self._patterns[tag]:
                 for match in pattern.finditer(self.text):
                     self.hits.setdefault(tag, []).append((match.start(), match.group()))
         return self.hits.get(tag, [])

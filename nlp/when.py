@@ -59,6 +59,8 @@ class WhenReader:
         self._noon = frozenset(table["noon_parts"])
         self._past = frozenset(table["past"])
         self._recurring = tuple(table["recurring"])
+        self._after_habit = tuple(table["habit_after"])
+        self._posted = tuple(table["posted"])
         self._ignore = frozenset(table["ignore"])
         day_words = [*self._days, *self._day_parts, *self._past]
         not_num = f"(?<![{NUM_CHARS}])"
@@ -79,11 +81,11 @@ class WhenReader:
         for i, expr in enumerate(exprs):
             if expr.skip:
                 continue
-            if expr.day and not expr.part and not expr.clock:
-                # 明天 谁能帮我 下午三点: a later time without a day belongs to this day.
+            if expr.day and not expr.clock:
+                # 明天 谁能帮我 下午三点 / 明早…谁能7点: a later time without a day belongs here.
                 later = next((e for e in exprs[i + 1 :] if not e.skip and not e.day), None)
-                if later:
-                    expr.part, expr.clock = later.part, later.clock
+                if later and (later.clock or not expr.part):
+                    expr.part, expr.clock = later.part or expr.part, later.clock
             resolved = self._resolve(expr, now)
             if resolved:
                 return resolved
@@ -101,13 +103,13 @@ class WhenReader:
                 if cur and cur.clock and _RANGE.match(gap):
                     cur.end = m.end()  # the end of a range: 七点到九点
                     continue
-                if cur and joined and not cur.clock and not cur.skip:
-                    cur.clock, cur.end = clock, m.end()
+                if cur and joined and not cur.clock:
+                    cur.clock, cur.end = clock, m.end()  # 每天早上六点: skipped as a whole
                     continue
                 cur = _Expr(m.start(), m.end(), clock=clock)
             elif kind == "part":
                 word = m.group()
-                if cur and joined and cur.day and not cur.part and not cur.clock and not cur.skip:
+                if cur and joined and cur.day and not cur.part and not cur.clock:
                     cur.part, cur.end = word, m.end()
                     cur.skip = word in self._ignore
                     continue
@@ -121,11 +123,15 @@ class WhenReader:
         for expr in exprs:
             if expr.clock and expr.clock[2] and not expr.part and not expr.day:
                 expr.skip = True  # 一点 on its own means "a little", not one o'clock
+            # 晚上总有人…, 早上发的: a habit, or when the request was sent, not the help's time.
+            after = text[expr.end : expr.end + 3]
+            if after.startswith(self._after_habit) or after.startswith(self._posted):
+                expr.skip = True
         return exprs
 
     def _is_recurring(self, text: str, start: int) -> bool:
         before = text[max(0, start - 3) : start]
-        return before.endswith("每") or any(before.endswith(w) for w in self._recurring)
+        return before.endswith("每") or before.endswith(self._recurring)
 
     @staticmethod
     def _clock(m: re.Match[str]) -> tuple[int, int, bool]:

@@ -28,7 +28,7 @@ class WhereReader:
         leads = "|".join(re.escape(w) for w in sorted(room_lead, key=len, reverse=True))
         # ... and so is one right after a word like 隔壁 or 住 (隔壁502, 住502).
         self._room_lead = re.compile(
-            rf"(?:{leads})({_DIGIT}{{3,4}})(?![0-9{NUM_CHARS}号楼栋幢座单])"
+            rf"(?:{leads}) ?({_DIGIT}{{3,4}})(?![0-9{NUM_CHARS}号楼栋幢座单])"
         )
 
     def read(self, text: str) -> Where | None:
@@ -68,7 +68,8 @@ def _number(numeral: str) -> str | None:
 
 def _room(numeral: str) -> str | None:
     digits = to_digits(numeral)
-    return digits if digits and digits[0] != "0" else None
+    # 120 is the ambulance number, never a room.
+    return digits if digits and digits[0] != "0" and digits != "120" else None
 
 
 class Compounds:
