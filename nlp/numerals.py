@@ -6,6 +6,7 @@ from __future__ import annotations
 NUM_CHARS = "0-9零〇一二两三四五六七八九十百幺"
 NUM = f"[{NUM_CHARS}]+"
 
+# 两 counts (两点, 两栋) but is never written digit by digit, so 一两 is not 12.
 _DIGITS = {
     "0": 0, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "6": 6, "7": 7, "8": 8, "9": 9,
     "零": 0, "〇": 0, "一": 1, "幺": 1, "二": 2, "两": 2, "三": 3, "四": 4,
@@ -20,6 +21,8 @@ def to_int(text: str) -> int | None:
         return None
     if not any(ch in _UNITS for ch in text):
         # Without 十/百 every character is a digit: 五零一 = 501, 幺三八 = 138.
+        if len(text) > 1 and "两" in text:
+            return None
         digits = [_DIGITS.get(ch) for ch in text]
         if any(d is None for d in digits):
             return None

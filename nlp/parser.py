@@ -14,7 +14,7 @@ from nlp.model import Parse
 from nlp.need import categories, urgency
 from nlp.normalize import Normalizer, has_stars
 from nlp.segmenter import Segmenter
-from nlp.signals import CueIndex
+from nlp.signals import CueIndex, Signals
 from nlp.slots import read_phone, read_score_number, read_task_ref
 from nlp.when import WhenReader
 from nlp.where import Compounds, WhereReader
@@ -25,6 +25,14 @@ _TIMELESS = frozenset({"unknown", "greeting", "thanks", "usage_help"})
 _RESIDENT = frozenset({"request_help", "check_status", "cancel_request"})
 
 
+def _asks(signals: Signals, text: str, start: int, end: int) -> bool:
+    """Whether the clause holding text[start:end] has a plea (下午能不能来 vs 晚上很黑)."""
+    left = text.rfind(" ", 0, start) + 1
+    right = text.find(" ", end)
+    right = len(text) if right < 0 else right
+    return any(left <= offset < right for offset, _ in signals.positions("plea"))
+
+
 class Parser:
     """Turns chat messages into Parses; built once at start-up, then pure and thread-safe."""
 
@@ -33,7 +41,12 @@ class Parser:
         self._lexicon = lexicon
         self._normalize = Normalizer(lexicon.typos)
         self._index = CueIndex(lexicon)
-        self._segmenter = Segmenter([*self._index.words, *lexicon.segment_words], cache_dir)
+        # Time words are kept whole too, so 早上 is never read as the greeting 早.
+        time_words = [*lexicon.time["days"], *lexicon.time["day_parts"], *lexicon.time["parts"]]
+        time_words += [*lexicon.time["past"], *lexicon.time["ignore"]]
+        self._segmenter = Segmenter(
+            [*self._index.words, *lexicon.segment_words, *time_words], cache_dir
+        )
         self._when = WhenReader(lexicon.time)
         self._where = WhereReader(lexicon.address["room_lead"])
         self._beneficiary = BeneficiaryReader(lexicon.beneficiary)
@@ -61,7 +74,12 @@ class Parser:
         touched, skills = categories(signals, lexicon.category_order)
         facts = IntentFacts(bool(touched), task_ref is not None, score_number, has_stars(text))
         intent = decide_intent(signals, lexicon.intent_order, facts)
-        when = None if intent in _TIMELESS else self._when.read(clean, now)
+        when = None
+        if intent == "request_help":
+            # A request describes its problem too (晚上黑漆漆的): a bare part of day must ask.
+            when = self._when.read(clean, now, lambda a, b: _asks(signals, clean, a, b))
+        elif intent not in _TIMELESS:
+            when = self._when.read(clean, now)
         category = level = score = None
         if intent == "request_help":
             category = touched[0] if touched else "other"

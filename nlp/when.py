@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -66,7 +67,7 @@ class WhenReader:
         not_num = f"(?<![{NUM_CHARS}])"
         self._pattern = re.compile(
             rf"(?P<md>{not_num}(?P<m>{NUM})月(?P<d>{NUM})[日号]?)"
-            rf"|(?P<wk>(?P<wm>下下|下|这|本|上)?(?:周|星期|礼拜)(?P<wd>[一二三四五六日天1-7]))"
+            rf"|(?P<wk>(?P<wm>下下个?|下个?|这个?|本|上个?)?(?:周|星期|礼拜)(?P<wd>[一二三四五六日天1-7]))"
             rf"|(?P<dn>{not_num}(?P<n>{NUM})[号日](?![{_NOT_DAY_AFTER}]))"
             rf"|(?P<day>{_alternation(day_words)})"
             rf"|(?P<part>{_alternation([*self._parts, *self._ignore])})"
@@ -75,11 +76,25 @@ class WhenReader:
             rf"|(?<!\d)(?P<hh>\d{{1,2}}):(?P<mi>\d{{2}}))"
         )
 
-    def read(self, text: str, now: datetime) -> When | None:
-        """The first time in the text that is the help's time, or None."""
+    def read(
+        self, text: str, now: datetime, asks: Callable[[int, int], bool] | None = None
+    ) -> When | None:
+        """The first time in the text that is the help's time, or None.
+
+        `asks(start, end)` says whether the clause around a span asks for something; a part
+        of day alone (晚上黑漆漆的) is only the help's time in a clause that asks.
+        """
         exprs = self._expressions(text)
         for i, expr in enumerate(exprs):
             if expr.skip:
+                continue
+            if (
+                expr.part
+                and not expr.day
+                and not expr.clock
+                and asks
+                and not asks(expr.start, expr.end)
+            ):
                 continue
             if expr.day and not expr.clock:
                 # 明天 谁能帮我 下午三点 / 明早…谁能7点: a later time without a day belongs here.
@@ -111,7 +126,7 @@ class WhenReader:
                 word = m.group()
                 if cur and joined and cur.day and not cur.part and not cur.clock:
                     cur.part, cur.end = word, m.end()
-                    cur.skip = word in self._ignore
+                    cur.skip = cur.skip or word in self._ignore
                     continue
                 cur = _Expr(m.start(), m.end(), part=word, skip=word in self._ignore)
             else:
@@ -138,7 +153,11 @@ class WhenReader:
         """(hour, minute, is a bare 一点) of a clock match; hour -1 when unreadable."""
         if m.group("hh"):
             return int(m.group("hh")), int(m.group("mi")), False
-        hour = to_int(m.group("h"))
+        numeral = m.group("h")
+        # 一两点 / 三四点 are "one or two", "three or four": no single hour.
+        hour = (
+            to_int(numeral) if numeral.isdigit() or len(numeral) == 1 or "十" in numeral else None
+        )
         minute_text = m.group("min")
         if minute_text in _MINUTE_WORDS:
             minute: int | None = _MINUTE_WORDS[minute_text]
@@ -148,7 +167,7 @@ class WhenReader:
             minute = 0
         if hour is None or minute is None:
             return -1, 0, False
-        bare_one = m.group("h") == "一" and not minute_text and m.group("unit") == "点"
+        bare_one = numeral == "一" and not minute_text and m.group("unit") == "点"
         return hour, minute, bare_one
 
     def _resolve(self, expr: _Expr, now: datetime) -> When | None:
@@ -203,6 +222,7 @@ class WhenReader:
             return today + timedelta(days=offset)
         if kind == "wk":
             weekday, modifier = _WEEKDAYS[m.group("wd")], m.group("wm")
+            modifier = (modifier or "").removesuffix("个")
             if modifier == "上":
                 return None
             if modifier in ("下", "下下"):
