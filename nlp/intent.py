@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from nlp.signals import Signals
 
 
-@dataclass(frozen=True, slots=True)
-class IntentFacts:
+class IntentFacts(NamedTuple):
     """What the intent decision needs besides the cue hits."""
 
     has_category: bool

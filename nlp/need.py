@@ -11,15 +11,11 @@ def categories(signals: Signals, order: tuple[str, ...]) -> tuple[tuple[str, ...
     The second leaves out who-words (老人, 奶奶): a volunteer who can 陪老人看病 has the
     medical skill, not an elderly one.
     """
-    touched: list[str] = []
-    skills: list[str] = []
-    for name in order:
-        if signals.has("c:" + name):
-            touched.append(name)
-            skills.append(name)
-        elif signals.has("p:" + name):
-            touched.append(name)
-    return tuple(touched), tuple(skills)
+    has = signals.has
+    skills = tuple(n for n in order if has("c:" + n))
+    hits = signals.hits  # who-words have no patterns: a lookup is enough
+    touched = tuple(n for n in order if n in skills or "p:" + n in hits)
+    return touched, skills
 
 
 def urgency(signals: Signals, today: bool) -> str:

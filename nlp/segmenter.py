@@ -28,21 +28,14 @@ class Segmenter:
         logging.getLogger("jieba").setLevel(logging.WARNING)
         directory = Path(cache_dir) if cache_dir else Path(tempfile.gettempdir())
         directory.mkdir(parents=True, exist_ok=True)
-        # ASCII runs (wifi, 120, 1205) are kept whole by jieba itself; as dictionary words they
-        # would cut longer runs apart (1205 -> 120 + 5).
+        # ASCII runs (wifi, 120, 1205) are kept whole by `cut` before jieba sees them; as
+        # dictionary words they would only cut longer runs apart (1205 -> 120 + 5).
         chinese = sorted({w for w in words if w and not any(ch.isascii() for ch in w)})
         path = _write_dictionary(chinese, directory)
         tokenizer: Any = jieba.Tokenizer(str(path))
         tokenizer.tmp_dir = str(directory)
         tokenizer.initialize()
         self.tokenizer = tokenizer
-        # A character that occurs in no dictionary word is always a word of its own, and no
-        # word spans it, so runs can be cut there without changing jieba's answer; only the
-        # stretches of dictionary characters go through jieba's (pure Python) DAG search.
-        vocabulary = "".join(
-            sorted({ch for word in tokenizer.FREQ for ch in word if ch >= "\u4e00"})
-        )
-        self._stretches = re.compile(f"[{re.escape(vocabulary)}]{{2,}}|.", re.DOTALL)
 
     def cut(self, text: str) -> list[str]:
         """The text's words, in order and covering it exactly: lexicon words kept whole."""
@@ -50,22 +43,18 @@ class Segmenter:
         # and per-word regex checks, which cost more than the segmentation itself here.
         get_dag, calc = self.tokenizer.get_DAG, self.tokenizer.calc
         tokens: list[str] = []
-        stretches = self._stretches.findall
         for match in _RUNS.finditer(text):
+            run = match.group()
             if not match.group(1):
-                tokens.append(match.group())
+                tokens.append(run)
                 continue
-            for run in stretches(match.group()):
-                if len(run) == 1:
-                    tokens.append(run)
-                    continue
-                route: dict[int, tuple[float, int]] = {}
-                calc(run, get_dag(run), route)
-                start, end = 0, len(run)
-                while start < end:
-                    stop = route[start][1] + 1
-                    tokens.append(run[start:stop])
-                    start = stop
+            route: dict[int, tuple[float, int]] = {}
+            calc(run, get_dag(run), route)
+            start, end = 0, len(run)
+            while start < end:
+                stop = route[start][1] + 1
+                tokens.append(run[start:stop])
+                start = stop
         return tokens
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from nlp.leads import lead_chars
 from nlp.lexicon import CueSet, Lexicon
 
 
@@ -13,7 +14,7 @@ class CueIndex:
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.words: dict[str, list[str]] = {}
-        self.patterns: dict[str, list[re.Pattern[str]]] = {}
+        self._lists: dict[str, list[re.Pattern[str]]] = {}
         for name, cues in lexicon.cues.items():
             self._add(name, cues)
         for name, cues in lexicon.intents.items():
@@ -24,19 +25,22 @@ class CueIndex:
         for name, cues in lexicon.urgency.items():
             self._add(f"u:{name}", cues)
         self._add_words("score", lexicon.scores)
-        # One alternation per tag: a message is scanned once per cue group, not once per pattern.
-        self.patterns = {
-            tag: [re.compile("|".join(f"(?:{p.pattern})" for p in found))]
-            for tag, found in self.patterns.items()
+        # Patterns stay separate: most start with a literal, which the regex engine finds with
+        # a fast scan, whereas an alternation of them would be tried at every position.
+        # Each comes with the characters its match can start with: a pattern whose lead
+        # characters are all absent from a message is not run on it at all.
+        self.patterns: dict[str, tuple[tuple[re.Pattern[str], frozenset[str] | None], ...]] = {
+            tag: tuple((p, lead_chars(p)) for p in found)
+            for tag, found in self._lists.items()
             if found
         }
 
     def _add(self, tag: str, cues: CueSet, soft: str | None = None) -> None:
         self._add_words(tag, cues.words)
-        self.patterns.setdefault(tag, []).extend(cues.patterns)
+        self._lists.setdefault(tag, []).extend(cues.patterns)
         if soft:
             self._add_words(soft, cues.soft_words)
-            self.patterns.setdefault(soft, []).extend(cues.soft_patterns)
+            self._lists.setdefault(soft, []).extend(cues.soft_patterns)
 
     def _add_words(self, tag: str, words: object) -> None:
         for word in words:  # type: ignore[attr-defined]
@@ -55,36 +59,38 @@ class CueIndex:
                 for tag in tags:
                     hits.setdefault(tag, []).append((offset, token))
             offset += len(token)
-        return Signals(text, hits, self.patterns)
+        return Signals(text, hits, self)
 
 
 class Signals:
     """Cue hits of one message; pattern cues are only evaluated when first asked about."""
 
-    __slots__ = ("_done", "_patterns", "hits", "text")
+    __slots__ = ("_chars", "_done", "_patterns", "hits", "text")
 
-    def __init__(
-        self,
-        text: str,
-        hits: dict[str, list[tuple[int, str]]],
-        patterns: dict[str, list[re.Pattern[str]]],
-    ) -> None:
+    def __init__(self, text: str, hits: dict[str, list[tuple[int, str]]], index: CueIndex) -> None:
         self.text = text
         self.hits = hits
-        self._patterns = patterns  # only tags that have patterns, so most `has` are one lookup
+        self._patterns = index.patterns  # only tags that have patterns
         self._done: set[str] = set()
+        self._chars: frozenset[str] | None = None
 
     def has(self, tag: str) -> bool:
         """Whether any word or pattern of the tag's cue group occurs."""
         if tag in self.hits:
             return True
-        return tag in self._patterns and bool(self.positions(tag))
+        if tag not in self._patterns or tag in self._done:
+            return False
+        return bool(self.positions(tag))
 
     def positions(self, tag: str) -> list[tuple[int, str]]:
         """(offset, matched text) for every hit of the tag, words first, then patterns."""
         if tag in self._patterns and tag not in self._done:
             self._done.add(tag)
-            for pattern in self._patterns[tag]:
+            if self._chars is None:
+                self._chars = frozenset(self.text)
+            for pattern, lead in self._patterns[tag]:
+                if lead is not None and lead.isdisjoint(self._chars):
+                    continue
                 for match in pattern.finditer(self.text):
                     self.hits.setdefault(tag, []).append((match.start(), match.group()))
         return self.hits.get(tag, [])

@@ -30,7 +30,9 @@ class When:
 
     def to_contract(self) -> str:
         """The contract's string: YYYY-MM-DDTHH:MM, or YYYY-MM-DD for a day alone."""
-        return self.at.strftime("%Y-%m-%dT%H:%M" if self.has_time else "%Y-%m-%d")
+        if self.has_time:
+            return self.at.isoformat(timespec="minutes")
+        return self.at.date().isoformat()
 
 
 @dataclass(slots=True)
