@@ -35,6 +35,8 @@ def decide_intent(signals: Signals, order: tuple[str, ...], facts: IntentFacts) 
             return intent
         if signals.has(f"s:{intent}") and not (intent == "volunteer_signup" and plea):
             return intent
+    if signals.has("thanks_for_help"):
+        return "thanks"
     if facts.has_category or plea:
         return "request_help"
     if signals.has("i:thanks"):

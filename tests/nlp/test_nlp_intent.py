@@ -70,6 +70,13 @@ INTENTS = [
     ("谢谢", "thanks"),
     ("辛苦了", "thanks"),
     ("太谢谢你们了 帮了大忙", "thanks"),
+    ("非常感谢志愿者小周 帮我妈把药买回来了", "thanks"),  # thanks for help already given
+    ("已经给王奶奶送过饭了", "complete_task"),
+    ("我可以接这个单 下午三点前到", "accept_task"),
+    ("我的单子显示已接单 但是一直没人联系我", "complaint"),
+    ("志愿者要交钱吗", "usage_help"),
+    ("求助信息能改吗", "usage_help"),
+    ("我家里有台闲置的轮椅 谁需要可以送给他", "volunteer_signup"),
     ("怎么发布求助", "usage_help"),
     ("你能做什么", "usage_help"),
     ("怎么取消求助", "usage_help"),
