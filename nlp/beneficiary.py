@@ -17,19 +17,25 @@ class BeneficiaryReader:
         self._kin = frozenset(table["kin"])
         self._verbs = tuple(table["help_verbs"])
         self._absent = tuple(table.get("absent", ()))
-        self._pattern = re.compile(
-            rf"(?P<pre>{_alternation(table['prefixes'])})?"
-            rf"(?P<sur>[{table['surnames']}])?"
-            rf"(?P<who>{_alternation([*table['kin'], *table['titles']])})"
+        # Find the person word first (a short list of leading characters the regex engine
+        # scans for quickly), then look just before it for an owner/place and a surname.
+        self._who = re.compile(_alternation([*table["kin"], *table["titles"]]))
+        self._before = re.compile(
+            rf"(?P<pre>{_alternation(table['prefixes'])})?(?P<sur>[{table['surnames']}])?$"
         )
 
     def read(self, text: str) -> str | None:
         """The short phrase naming who is helped, or None when it is the sender."""
-        for m in self._pattern.finditer(text):
-            before, after = text[: m.start()], text[m.end() :]
+        for m in self._who.finditer(text):
+            head = text[max(0, m.start() - 6) : m.start()]
+            lead = self._before.search(head)
+            start = m.start() - (len(lead.group()) if lead else 0)
+            before, after = text[:start], text[m.end() :]
             if before.endswith("是") or after.startswith(self._absent):
                 continue  # 我是单亲妈妈 / 老公出差了: not who the help is for
-            titled = m.group("pre") or m.group("sur") or before.endswith(self._verbs)
-            if m.group("who") in self._kin or titled:
-                return m.group()
+            titled = (lead and (lead.group("pre") or lead.group("sur"))) or before.endswith(
+                self._verbs
+            )
+            if m.group() in self._kin or titled:
+                return text[start : m.end()]
         return None

@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from nlp.clock import read_clock, time_of_day
+from nlp.days import WEEKDAYS, day_of_month_date, month_day_date, weekday_date
 from nlp.numerals import NUM, NUM_CHARS, to_int
 
-_WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
-_WEEKDAYS |= {str(i + 1): i for i in range(7)}
-_MINUTE_WORDS = {"半": 30, "一刻": 15, "三刻": 45}
 # Between a day and its part of day, or a part of day and its hour: 明天的下午, 下午 3点.
 _JOINER = re.compile(r"^[ 的之]{0,2}$")
 # Between two clock times of a range (七点到九点): the second is not another time.
@@ -66,6 +65,12 @@ class WhenReader:
         self._posted = tuple(table["posted"])
         self._ignore = frozenset(table["ignore"])
         day_words = [*self._days, *self._day_parts, *self._past]
+        # Every time expression holds one of these (a word's last character, or 点/号/周…),
+        # so a message with none of them is settled without running the big pattern.
+        ends = {word[-1] for word in [*day_words, *self._parts, *self._ignore]}
+        self._anchors = re.compile(
+            f"[{re.escape(''.join(sorted(ends | set('月号日周期拜点时:'))))}]"
+        )
         not_num = f"(?<![{NUM_CHARS}])"
         self._pattern = re.compile(
             rf"(?P<md>{not_num}(?P<m>{NUM})月(?P<d>{NUM})[日号]?)"
@@ -86,6 +91,8 @@ class WhenReader:
         `asks(start, end)` says whether the clause around a span asks for something; a part
         of day alone (晚上黑漆漆的) is only the help's time in a clause that asks.
         """
+        if not self._anchors.search(text):
+            return None
         exprs = self._expressions(text)
         for i, expr in enumerate(exprs):
             if expr.skip:
@@ -116,7 +123,7 @@ class WhenReader:
             gap = text[cur.end : m.start()] if cur else ""
             joined = cur is not None and bool(_JOINER.match(gap))
             if kind == "clock":
-                clock = self._clock(m)
+                clock = read_clock(m)
                 if cur and cur.clock and _RANGE.match(gap):
                     cur.end = m.end()  # the end of a range: 七点到九点
                     continue
@@ -150,28 +157,6 @@ class WhenReader:
         before = text[max(0, start - 3) : start]
         return before.endswith("每") or before.endswith(self._recurring)
 
-    @staticmethod
-    def _clock(m: re.Match[str]) -> tuple[int, int, bool]:
-        """(hour, minute, is a bare 一点) of a clock match; hour -1 when unreadable."""
-        if m.group("hh"):
-            return int(m.group("hh")), int(m.group("mi")), False
-        numeral = m.group("h")
-        # 一两点 / 三四点 are "one or two", "three or four": no single hour.
-        hour = (
-            to_int(numeral) if numeral.isdigit() or len(numeral) == 1 or "十" in numeral else None
-        )
-        minute_text = m.group("min")
-        if minute_text in _MINUTE_WORDS:
-            minute: int | None = _MINUTE_WORDS[minute_text]
-        elif minute_text:
-            minute = to_int(m.group("mm"))
-        else:
-            minute = 0
-        if hour is None or minute is None:
-            return -1, 0, False
-        bare_one = numeral == "一" and not minute_text and m.group("unit") == "点"
-        return hour, minute, bare_one
-
     def _resolve(self, expr: _Expr, now: datetime) -> When | None:
         day: date | None = None
         if expr.day:
@@ -180,7 +165,8 @@ class WhenReader:
                 return None
         at: time | None = None
         if expr.clock:
-            at = self._time_of_day(expr.clock, expr.part)
+            hour, minute, _ = expr.clock
+            at = time_of_day(hour, minute, expr.part, self._pm, self._noon)
             if at is None:
                 return None
         elif expr.part:
@@ -199,19 +185,6 @@ class WhenReader:
         # 今天早上摔了一跤: a time already past is the problem's time, not the help's.
         return When(moment, True) if moment >= now else None
 
-    def _time_of_day(self, clock: tuple[int, int, bool], part: str | None) -> time | None:
-        hour, minute, _ = clock
-        afternoon = (
-            (part in self._pm and hour < 12)
-            or (part in self._noon and 1 <= hour <= 5)
-            or (part is None and 1 <= hour <= 6)  # a bare 三点 is three in the afternoon
-        )
-        if afternoon:
-            hour += 12
-        if not (0 <= hour <= 23 and 0 <= minute <= 59):
-            return None
-        return time(hour, minute)
-
     def _day(self, piece: tuple[str, Any], today: date) -> date | None:
         kind, m = piece
         if kind == "day":
@@ -223,37 +196,9 @@ class WhenReader:
                 offset = int(self._day_parts[word][0])
             return today + timedelta(days=offset)
         if kind == "wk":
-            weekday, modifier = _WEEKDAYS[m.group("wd")], m.group("wm")
-            modifier = (modifier or "").removesuffix("个")
-            if modifier == "上":
-                return None
-            if modifier in ("下", "下下"):
-                monday = today - timedelta(days=today.weekday())
-                return monday + timedelta(days=7 * len(modifier) + weekday)
-            return today + timedelta(days=(weekday - today.weekday()) % 7)
+            return weekday_date(today, WEEKDAYS[m.group("wd")], m.group("wm"))
         if kind == "md":
             month, dom = to_int(m.group("m")), to_int(m.group("d"))
-            if month is None or dom is None:
-                return None
-            for year in (today.year, today.year + 1):
-                found = _date(year, month, dom)
-                if found and found >= today:
-                    return found
-            return None
-        n = to_int(m.group("n"))
-        if n is None:
-            return None
-        first = today.replace(day=1)
-        for shift in range(3):
-            month_start = (first + timedelta(days=32 * shift)).replace(day=1)
-            found = _date(month_start.year, month_start.month, n)
-            if found and found >= today:
-                return found
-        return None
-
-
-def _date(year: int, month: int, dom: int) -> date | None:
-    try:
-        return date(year, month, dom)
-    except ValueError:
-        return None
+            return month_day_date(today, month, dom) if month and dom else None
+        dom = to_int(m.group("n"))
+        return day_of_month_date(today, dom) if dom else None
