@@ -31,6 +31,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     config = _config(args)
     setup_logging(config.server.log_level)
+    # Database drivers run in threads; under load the event loop holds the GIL, and a thread
+    # waiting for it loses up to the whole switch interval (5 ms by default) per query.
+    sys.setswitchinterval(0.0005)
     app = create_app(config)
     logger.info("serving on http://%s:%d", config.server.host, config.server.port)
     web.run_app(app, host=config.server.host, port=config.server.port, print=None, access_log=None)

@@ -1,9 +1,18 @@
-"""From an inbound message to its reply: dedupe, one transaction, the router, the outbox."""
+"""From inbound messages to their replies: dedupe, one transaction, the router, the outbox.
+
+Messages that arrive together are handled together: one transaction claims their keys, touches
+their users and records their replies in a few statements (group commit). Each database round
+trip costs far more than the work inside it, so this is what lets the webhook keep up with
+WeChat's bursts. If anything in a batch fails, each of its messages is retried on its own, so
+one bad message never costs another its effect.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -20,6 +29,7 @@ from storage.types import utcnow
 logger = logging.getLogger(__name__)
 
 SORRY = "抱歉，系统暂时出了点问题，请稍后再发一次。"
+MAX_BATCH = 64
 
 
 class TextParser(Protocol):
@@ -36,6 +46,18 @@ class Notifier:
     async def __call__(self, openid: str, text: str) -> None:
         await outbox.enqueue(session=self._session, openid=openid, text=text)
         self.queued += 1
+
+
+@dataclass
+class _Job:
+    inbound: Inbound
+    parse: Any
+    local_now: datetime
+    future: asyncio.Future[str] = field(repr=False)
+
+    @property
+    def key(self) -> str:
+        return self.inbound.dedup_key
 
 
 class Dispatcher:
@@ -55,6 +77,8 @@ class Dispatcher:
         self.router = router
         self.parser = parser
         self.on_queued = on_queued
+        self._pending: list[_Job] = []
+        self._drainer: asyncio.Future[None] | None = None
 
     def local_now(self) -> datetime:
         """The community's wall-clock time, naive, as the parser expects it."""
@@ -62,31 +86,66 @@ class Dispatcher:
 
     async def process(self, inbound: Inbound) -> str:
         """Handle `inbound` once; a re-delivered copy gets the first copy's reply."""
-        parse = self.parser.parse(inbound.text, self.local_now()) if inbound.text else None
-        key = inbound.dedup_key
+        return await self.submit(inbound)
+
+    def submit(self, inbound: Inbound) -> asyncio.Future[str]:
+        """Queue `inbound` for the next batch; the future gets its reply."""
+        local_now = self.local_now()
+        parse = self.parser.parse(inbound.text, local_now) if inbound.text else None
+        job = _Job(inbound, parse, local_now, asyncio.get_running_loop().create_future())
+        self._pending.append(job)
+        if self._drainer is None or self._drainer.done():
+            self._drainer = asyncio.ensure_future(self._drain())
+        return job.future
+
+    async def _drain(self) -> None:
+        while self._pending:
+            jobs, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+            try:
+                await self._run(jobs)
+            except Exception as exc:
+                if len(jobs) == 1:
+                    _fail(jobs[0], exc)
+                    continue
+                logger.info("a batch of %d failed (%s); handling one by one", len(jobs), exc)
+                for job in jobs:
+                    try:
+                        await self._run([job])
+                    except Exception as single:
+                        _fail(job, single)
+
+    async def _run(self, jobs: list[_Job]) -> None:
+        now = utcnow()
         async with self.db.transaction() as session:
-            if not await messages.claim(session=session, key=key):
-                return await self._copy_reply(session, key)
-            now = utcnow()
-            user = await users.touch(
-                session=session, openid=inbound.openid, kind=inbound.interaction, at=now
-            )
+            seen = await messages.existing(session=session, keys={job.key for job in jobs})
+            fresh: dict[str, _Job] = {}
+            for job in jobs:
+                if job.key not in seen:
+                    fresh.setdefault(job.key, job)
+            arrivals: dict[str, str | None] = {}
+            for job in fresh.values():
+                kind = job.inbound.interaction
+                arrivals[job.inbound.openid] = kind or arrivals.get(job.inbound.openid)
+            people = await users.touch(session=session, arrivals=arrivals, at=now)
             notify = Notifier(session)
-            reply = await self._route(session, inbound, parse, user, notify, now)
-            await messages.record_reply(session=session, key=key, reply=reply)
+            replies: dict[str, str] = {}
+            for key, job in fresh.items():
+                replies[key] = await self._route(
+                    session, job, people[job.inbound.openid], notify, now
+                )
+            await messages.record(session=session, replies=replies)
+            for key, record in seen.items():
+                replies[key] = await self._copy_reply(session, record)
+        for job in jobs:
+            if not job.future.done():
+                job.future.set_result(replies[job.key])
         if notify.queued:
             self.on_queued()
-        return reply
 
     async def _route(
-        self,
-        session: AsyncSession,
-        inbound: Inbound,
-        parse: Any,
-        user: User,
-        notify: Notifier,
-        now: datetime,
+        self, session: AsyncSession, job: _Job, user: User, notify: Notifier, now: datetime
     ) -> str:
+        inbound = job.inbound
         pending = users.dialog(user, now)
         roles: frozenset[str] | None = None
 
@@ -103,12 +162,12 @@ class Dispatcher:
 
         data: dict[str, Any] = {
             "msg": inbound,
-            "parse": parse,
+            "parse": job.parse,
             "user": user,
             "session": session,
             "config": self.config,
             "now": now,
-            "local_now": self.local_now(),
+            "local_now": job.local_now,
             "notify": notify,
             "dialog_state": f"{pending[0]}.{pending[1]}" if pending else None,
             "dialog": pending[2] if pending else {},
@@ -118,25 +177,28 @@ class Dispatcher:
         reply = await self.router.dispatch(data, user_roles)
         return str(reply) if reply else ""
 
-    async def _copy_reply(self, session: AsyncSession, key: str) -> str:
-        record = await messages.stored(session=session, key=key)
-        if record is None or record.delivery == "outbox":
-            return ""
-        if record.delivery is None and not await messages.claim_delivery(
-            session=session, key=key, how="passive"
+    async def _copy_reply(self, session: AsyncSession, record: messages.Handled) -> str:
+        delivery = record.delivery
+        if delivery is None and not await messages.claim_delivery(
+            session=session, key=record.key, how="passive"
         ):
-            await session.refresh(record)
-        return record.reply or "" if record.delivery in (None, "passive") else ""
+            delivery = await messages.delivery_of(session=session, key=record.key)
+        return record.reply or "" if delivery in (None, "passive") else ""
 
     async def deliver_late(self, inbound: Inbound, reply: str) -> None:
         """The passive reply missed WeChat's deadline: send it through the outbox instead."""
         if not reply:
             return
         async with self.db.transaction() as session:
-            if await messages.claim_delivery(session=session, key=inbound.dedup_key, how="outbox"):
+            queued = await messages.claim_delivery(
+                session=session, key=inbound.dedup_key, how="outbox"
+            )
+            if queued:
                 await outbox.enqueue(session=session, openid=inbound.openid, text=reply)
-                queued = True
-            else:
-                queued = False
         if queued:
             self.on_queued()
+
+
+def _fail(job: _Job, exc: BaseException) -> None:
+    if not job.future.done():
+        job.future.set_exception(exc)

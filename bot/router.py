@@ -51,6 +51,7 @@ class Router:
         self.name = name
         self._routes: list[Route] = []
         self._children: list[Router] = []
+        self._index: _Index | None = None
 
     def include(self, *routers: Router) -> None:
         self._children.extend(routers)
@@ -93,35 +94,50 @@ class Router:
         for child in self._children:
             yield from child.routes()
 
-    async def dispatch(self, data: dict[str, Any], roles: Roles) -> Any:
-        """Run the first matching route whose roles allow the sender; PASS from a state moves on."""
-        inbound = data["msg"]
-        intent = data["parse"].intent if data.get("parse") is not None else None
+    def candidates(self, inbound: Any, intent: str | None, state: str | None) -> Iterator[Route]:
+        """The routes that match, in order: pending question, event, command, intent, fallback."""
+        if self._index is None:
+            self._index = _Index(list(self.routes()))
+        index = self._index
+        if state is not None:
+            yield from index.states.get(state, ())
+        if inbound.kind == "event":
+            yield from index.events.get(inbound.event, ())
+            return
         text = (inbound.text or "").strip()
-        dialog_state = data.get("dialog_state")
-        for phase in ("state", "event", "command", "intent", "fallback"):
-            for route in self.routes():
-                if not _matches(route, phase, inbound, intent, text, dialog_state):
-                    continue
-                if route.roles and not route.roles & await roles():
-                    continue
-                result = await route.call(data)
-                if result is not PASS:
-                    return result
+        for route in index.commands:
+            if text.startswith(route.commands):
+                yield route
+        if intent is not None:
+            yield from index.intents.get(intent, ())
+        yield from index.fallbacks
+
+    async def dispatch(self, data: dict[str, Any], roles: Roles) -> Any:
+        """Run the first matching route whose roles allow the sender; PASS moves on to the next."""
+        parse = data.get("parse")
+        intent = parse.intent if parse is not None else None
+        for route in self.candidates(data["msg"], intent, data.get("dialog_state")):
+            if route.roles and not route.roles & await roles():
+                continue
+            result = await route.call(data)
+            if result is not PASS:
+                return result
         return None
 
 
-def _matches(
-    route: Route, phase: str, inbound: Any, intent: str | None, text: str, state: str | None
-) -> bool:
-    if phase == "state":
-        return route.state is not None and route.state == state
-    if phase == "event":
-        return inbound.kind == "event" and inbound.event in route.events
-    if inbound.kind == "event":
-        return False
-    if phase == "command":
-        return any(text.startswith(command) for command in route.commands)
-    if phase == "intent":
-        return intent in route.intents
-    return route.fallback
+class _Index:
+    """Routes grouped by what they match, built once on first use."""
+
+    def __init__(self, routes: list[Route]) -> None:
+        self.states: dict[str, list[Route]] = {}
+        self.events: dict[str, list[Route]] = {}
+        self.intents: dict[str, list[Route]] = {}
+        self.commands = [route for route in routes if route.commands]
+        self.fallbacks = [route for route in routes if route.fallback]
+        for route in routes:
+            if route.state is not None:
+                self.states.setdefault(route.state, []).append(route)
+            for name in route.events:
+                self.events.setdefault(name, []).append(route)
+            for intent in route.intents:
+                self.intents.setdefault(intent, []).append(route)

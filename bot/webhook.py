@@ -54,21 +54,38 @@ async def receive(request: web.Request) -> web.Response:
 async def _reply_within_deadline(app: web.Application, inbound: Inbound) -> str:
     dispatcher = app[DISPATCHER]
     deadline = app[CONFIG].server.reply_deadline.total_seconds()
-    task = asyncio.ensure_future(dispatcher.process(inbound))
-    done, _ = await asyncio.wait({task}, timeout=deadline)
-    if task in done:
+    future = dispatcher.submit(inbound)
+    if await _settled_within(future, deadline):
         try:
-            return task.result()
+            return future.result()
         except Exception:
             logger.exception("handling a message failed")
             return SORRY
     # Too slow for a passive reply: answer empty now (WeChat stops retrying) and send it later.
     logger.warning("reply missed the %.1fs deadline; it will go through the outbox", deadline)
     background = app[BACKGROUND]
-    follow = asyncio.ensure_future(_late(dispatcher, inbound, task))
+    follow = asyncio.ensure_future(_late(dispatcher, inbound, future))
     background.add(follow)
     follow.add_done_callback(background.discard)
     return ""
+
+
+async def _settled_within(future: asyncio.Future[str], seconds: float) -> bool:
+    """Wait for `future` at most `seconds` without cancelling it (cheaper than wait()/shield())."""
+    waiter = asyncio.get_running_loop().create_future()
+
+    def wake(_: object = None) -> None:
+        if not waiter.done():
+            waiter.set_result(None)
+
+    future.add_done_callback(wake)
+    timer = asyncio.get_running_loop().call_later(seconds, wake)
+    try:
+        await waiter
+    finally:
+        timer.cancel()
+        future.remove_done_callback(wake)
+    return future.done()
 
 
 async def _late(dispatcher: Dispatcher, inbound: Inbound, task: asyncio.Future[str]) -> None:

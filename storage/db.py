@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import event, text
@@ -16,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.sqlite_driver import one_trip_dbapi
+
 logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -25,6 +28,9 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 class Database:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    # SQLite has one writer at a time; queueing writers here is fair and fast, where letting
+    # them race for the file lock makes SQLite's busy handler sleep them in 1-100 ms steps.
+    _writer: asyncio.Lock | None = field(default=None, repr=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -33,7 +39,11 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error."""
-        async with self.sessions() as session, session.begin():
+        if self._writer is None:
+            async with self.sessions() as session, session.begin():
+                yield session
+            return
+        async with self._writer, self.sessions() as session, session.begin():
             yield session
 
     async def reachable(self) -> bool:
@@ -53,11 +63,13 @@ class Database:
 def open_database(url: str, **engine_args: Any) -> Database:
     """Create the engine for `url` (no connection is made until first use)."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, **engine_args)
+        engine = create_async_engine(url, module=one_trip_dbapi(), **engine_args)
         _tune_sqlite(engine)
+        writer: asyncio.Lock | None = asyncio.Lock()
     else:
         engine = create_async_engine(url, pool_pre_ping=True, **engine_args)
-    return Database(engine, async_sessionmaker(engine, expire_on_commit=False))
+        writer = None
+    return Database(engine, async_sessionmaker(engine, expire_on_commit=False), writer)
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

@@ -2,32 +2,48 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from collections.abc import Collection, Mapping
+from typing import NamedTuple
+
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.models import ProcessedMessage
-from storage.sql import affected, insert_for
+from storage.sql import affected
+
+# Built once: these run for every batch of inbound messages, and a statement of stable shape
+# is compiled once and then served from SQLAlchemy's cache.
+_EXISTING = select(
+    col(ProcessedMessage.key), col(ProcessedMessage.reply), col(ProcessedMessage.delivery)
+).where(col(ProcessedMessage.key).in_(bindparam("keys", expanding=True)))
+_RECORD = insert(ProcessedMessage)
 
 
-async def claim(*, session: AsyncSession, key: str) -> bool:
-    """Record `key`; False when a copy was already recorded (the database settles races)."""
-    stmt = insert_for(session, ProcessedMessage).values(key=key).on_conflict_do_nothing()
-    return await affected(session, stmt) == 1
+class Handled(NamedTuple):
+    """An earlier copy's record: its reply and how that reply was delivered."""
+
+    key: str
+    reply: str | None
+    delivery: str | None
 
 
-async def record_reply(*, session: AsyncSession, key: str, reply: str) -> None:
-    """Store the reply so that every later copy gets the same one."""
-    await session.execute(
-        update(ProcessedMessage).where(col(ProcessedMessage.key) == key).values(reply=reply)
-    )
+async def existing(*, session: AsyncSession, keys: Collection[str]) -> dict[str, Handled]:
+    """The records of those keys that were already handled."""
+    if not keys:
+        return {}
+    rows = await session.execute(_EXISTING, {"keys": list(keys)})
+    return {row.key: Handled(*row) for row in rows}
 
 
-async def stored(*, session: AsyncSession, key: str) -> ProcessedMessage | None:
-    """The record of an earlier copy."""
-    return (
-        await session.execute(select(ProcessedMessage).where(col(ProcessedMessage.key) == key))
-    ).scalar_one_or_none()
+async def record(*, session: AsyncSession, replies: Mapping[str, str]) -> None:
+    """Record handled keys with their replies; a key recorded meanwhile elsewhere fails the insert.
+
+    The primary key is what makes a re-delivery a no-op: a second transaction that handled the
+    same key cannot commit, so its effects roll back with it.
+    """
+    if replies:
+        await session.execute(_RECORD, [{"key": k, "reply": r} for k, r in replies.items()])
 
 
 async def claim_delivery(*, session: AsyncSession, key: str, how: str) -> bool:
@@ -38,3 +54,9 @@ async def claim_delivery(*, session: AsyncSession, key: str, how: str) -> bool:
         .values(delivery=how)
     )
     return await affected(session, stmt) == 1
+
+
+async def delivery_of(*, session: AsyncSession, key: str) -> str | None:
+    """How the reply to `key` was delivered, if decided."""
+    found = await existing(session=session, keys=[key])
+    return found[key].delivery if key in found else None

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
 from bot.errors import NotFound
@@ -18,26 +20,62 @@ from storage.sql import insert_for
 WINDOW_KINDS = ("message", "click", "follow")
 
 
-async def touch(*, session: AsyncSession, openid: str, kind: str | None, at: datetime) -> User:
-    """Create or fetch the user; record an interaction that opens the window (and lock the row)."""
-    values: dict[str, Any] = {}
-    if kind in WINDOW_KINDS:
-        values = {
-            "last_interaction_at": at,
-            "last_interaction_kind": kind,
-            "cs_sent_since_interaction": 0,
-        }
-    if kind == "follow":
-        values["subscribed"] = True
-    insert = insert_for(session, User).values(openid=openid, created_at=at, **values)
-    # Updating even with nothing to change takes the row lock that serialises one user's messages.
-    stmt = insert.on_conflict_do_update(
-        index_elements=[User.openid], set_=values or {"openid": insert.excluded.openid}
-    ).returning(User)
-    result = await session.execute(
-        select(User).from_statement(stmt).execution_options(populate_existing=True)
+def _load_statement(lock: bool) -> Any:
+    stmt = select(User).where(col(User.openid).in_(bindparam("openids", expanding=True)))
+    return stmt.with_for_update() if lock else stmt
+
+
+# Built once (see storage/messages.py): the per-message path runs them for every batch.
+_LOAD = {lock: _load_statement(lock) for lock in (False, True)}
+_TABLE = cast(Table, User.__table__)  # type: ignore[attr-defined]  # Core: one executemany
+_OPEN_WINDOW = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("uid"))
+    .values(
+        last_interaction_at=bindparam("at"),
+        last_interaction_kind=bindparam("kind"),
+        cs_sent_since_interaction=0,
+        subscribed=case((bindparam("follow"), True), else_=_TABLE.c.subscribed),
     )
-    return result.scalar_one()
+)
+
+
+async def touch(
+    *, session: AsyncSession, arrivals: Mapping[str, str | None], at: datetime
+) -> dict[str, User]:
+    """Fetch (creating when new) users by openid and record the interactions that open the
+    48-hour window (openid → message/click/follow, or None for an arrival that does not).
+
+    On PostgreSQL the rows are locked, which serialises one user's messages across processes.
+    """
+    if not arrivals:
+        return {}
+    lock = session.get_bind().dialect.name == "postgresql"
+    found = await _load(session, list(arrivals), lock)
+    missing = [openid for openid in arrivals if openid not in found]
+    if missing:
+        new = [{"openid": openid, "created_at": at} for openid in missing]
+        await session.execute(insert_for(session, User).on_conflict_do_nothing(), new)
+        found.update(await _load(session, missing, lock))
+    opened = [(found[o], kind) for o, kind in arrivals.items() if kind in WINDOW_KINDS]
+    if opened:
+        await session.execute(
+            _OPEN_WINDOW,
+            [{"uid": u.id, "at": at, "kind": k, "follow": k == "follow"} for u, k in opened],
+        )
+        for user, kind in opened:
+            # Keep the loaded objects in step without marking them dirty.
+            set_committed_value(user, "last_interaction_at", at)
+            set_committed_value(user, "last_interaction_kind", kind)
+            set_committed_value(user, "cs_sent_since_interaction", 0)
+            if kind == "follow":
+                set_committed_value(user, "subscribed", True)
+    return found
+
+
+async def _load(session: AsyncSession, openids: list[str], lock: bool) -> dict[str, User]:
+    users = await session.scalars(_LOAD[lock], {"openids": openids})
+    return {user.openid: user for user in users}
 
 
 async def get(*, session: AsyncSession, openid: str) -> User:

@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from storage import messages, migrate, org, outbox, users
 from storage.db import Database, open_database
@@ -34,49 +35,55 @@ async def test_sqlite_runs_in_wal_mode_with_busy_timeout(sqlite_url: str) -> Non
     await db.close()
 
 
-async def test_message_key_is_claimed_once(db: Database) -> None:
+async def test_message_key_is_recorded_once(db: Database) -> None:
     async with db.transaction() as session:
-        assert await messages.claim(session=session, key="u:1")
-        await messages.record_reply(session=session, key="u:1", reply="hi")
+        assert await messages.existing(session=session, keys={"u:1"}) == {}
+        await messages.record(session=session, replies={"u:1": "hi", "u:2": ""})
     async with db.transaction() as session:
-        assert not await messages.claim(session=session, key="u:1")
-        record = await messages.stored(session=session, key="u:1")
-        assert record is not None and record.reply == "hi"
+        found = await messages.existing(session=session, keys={"u:1", "u:3"})
+        assert list(found) == ["u:1"] and found["u:1"].reply == "hi"
         assert await messages.claim_delivery(session=session, key="u:1", how="outbox")
         assert not await messages.claim_delivery(session=session, key="u:1", how="passive")
 
 
-async def test_concurrent_claims_have_one_winner(db: Database) -> None:
+async def test_a_key_recorded_twice_fails_the_second_transaction(db: Database) -> None:
     async def attempt() -> bool:
-        async with db.transaction() as session:
-            return await messages.claim(session=session, key="u:race")
+        try:
+            async with db.transaction() as session:
+                await messages.record(session=session, replies={"u:race": "x"})
+        except IntegrityError:
+            return False
+        return True
 
-    results = await asyncio.gather(*(attempt() for _ in range(8)))
+    results = await asyncio.gather(*(attempt() for _ in range(6)))
     assert results.count(True) == 1
 
 
 async def test_touch_creates_then_updates_the_window(db: Database) -> None:
     t0 = utcnow()
     async with db.transaction() as session:
-        user = await users.touch(session=session, openid="o1", kind="message", at=t0)
+        found = await users.touch(session=session, arrivals={"o1": "message", "o9": None}, at=t0)
+        user = found["o1"]
         assert user.id is not None and user.last_interaction_kind == "message"
+        assert found["o9"].last_interaction_at is None
         user.cs_sent_since_interaction = 3
     async with db.transaction() as session:
-        again = await users.touch(
-            session=session, openid="o1", kind=None, at=t0 + timedelta(hours=1)
-        )
+        again = (
+            await users.touch(session=session, arrivals={"o1": None}, at=t0 + timedelta(hours=1))
+        )["o1"]
         assert again.id == user.id and again.cs_sent_since_interaction == 3
         assert again.last_interaction_at == t0
-        later = await users.touch(
-            session=session, openid="o1", kind="click", at=t0 + timedelta(hours=2)
-        )
+        later = (
+            await users.touch(session=session, arrivals={"o1": "click"}, at=t0 + timedelta(hours=2))
+        )["o1"]
         assert later.last_interaction_kind == "click" and later.cs_sent_since_interaction == 0
+        assert later.last_interaction_at == t0 + timedelta(hours=2)
 
 
 async def test_dialog_expires(db: Database) -> None:
     now = utcnow()
     async with db.transaction() as session:
-        user = await users.touch(session=session, openid="o2", kind="message", at=now)
+        user = (await users.touch(session=session, arrivals={"o2": "message"}, at=now))["o2"]
         await users.set_dialog(
             session=session,
             user=user,

@@ -1,0 +1,169 @@
+"""Webhook benchmark: Jinlin's real server against a bare aiohttp reference, same load, same run.
+
+Drives signed text messages (each a new MsgId) over loopback at 32 concurrent connections into
+`jinlin serve` (SQLite, every message persisted) and into bench/reference_server.py, then prints
+msg/s, p50/p99 latency and the throughput ratio. Run: .venv/bin/python bench/bench_webhook.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bot.config import WeChatConfig  # noqa: E402
+from bot.webhook_client import WeChatPusher  # noqa: E402
+
+TOKEN = "benchtoken"
+TEXTS = ["你好", "在吗", "谢谢", "怎么发布求助", "你好呀", "辛苦了", "可以发语音吗", "谢谢你们"]
+
+
+@dataclass
+class Result:
+    name: str
+    sent: int
+    failed: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.sent / self.seconds
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    def line(self) -> str:
+        return (
+            f"{self.name:<10} {self.rate:8.0f} msg/s   p50 {self.pct(0.50):6.1f} ms   "
+            f"p99 {self.pct(0.99):6.1f} ms   failed {self.failed}"
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def wait_until_up(url: str, process: subprocess.Popen[bytes], within: float = 60) -> None:
+    deadline = time.monotonic() + within
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise SystemExit(f"server exited early with {process.returncode}")
+            try:
+                async with http.get(url.replace("/wechat", "/healthz")):
+                    return
+            except (aiohttp.ClientError, TimeoutError):
+                await asyncio.sleep(0.2)
+    raise SystemExit(f"server at {url} did not come up")
+
+
+async def drive(name: str, url: str, total: int, concurrency: int) -> Result:
+    config = WeChatConfig(token=TOKEN)
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    latencies: list[float] = []
+    failed = 0
+    async with aiohttp.ClientSession(connector=connector) as http:
+        pusher = WeChatPusher(url, config, http)
+        per_worker = total // concurrency
+
+        async def worker(n: int) -> None:
+            nonlocal failed
+            for i in range(per_worker):
+                xml = pusher.text_xml(f"oBench{n:03d}", TEXTS[i % len(TEXTS)])
+                started = time.perf_counter()
+                answer = await pusher.post(xml)
+                latencies.append(time.perf_counter() - started)
+                if answer.status != 200 or not answer.content:
+                    failed += 1
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker(n) for n in range(concurrency)))
+        seconds = time.perf_counter() - began
+    return Result(name, per_worker * concurrency, failed, seconds, latencies)
+
+
+def start(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as sink:
+        return subprocess.Popen(argv, cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT)
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=12_800)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="jinlin-bench-"))
+    database = workdir / "bench.db"
+    env = {
+        **os.environ,
+        "JINLIN_WECHAT__TOKEN": TOKEN,
+        "JINLIN_DATABASE__URL": f"sqlite+aiosqlite:///{database}",
+        "JINLIN_SERVER__LOG_LEVEL": "WARNING",
+    }
+    jinlin_port, reference_port = free_port(), free_port()
+    env["JINLIN_SERVER__PORT"] = str(jinlin_port)
+    python = sys.executable
+    servers = [
+        start(
+            [python, "-m", "bot.cli", "serve", "--config", "config.example.toml"],
+            env,
+            workdir / "jinlin.log",
+        ),
+        start(
+            [python, "bench/reference_server.py", str(reference_port), TOKEN],
+            env,
+            workdir / "reference.log",
+        ),
+    ]
+    try:
+        jinlin_url = f"http://127.0.0.1:{jinlin_port}/wechat"
+        reference_url = f"http://127.0.0.1:{reference_port}/wechat"
+        await wait_until_up(jinlin_url, servers[0])
+        await wait_until_up(reference_url, servers[1])
+        warm = max(args.concurrency, args.messages // 20)
+        await drive("warm-up", jinlin_url, warm, args.concurrency)
+        await drive("warm-up", reference_url, warm, args.concurrency)
+        reference = await drive("reference", reference_url, args.messages, args.concurrency)
+        jinlin = await drive("jinlin", jinlin_url, args.messages, args.concurrency)
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=15)
+
+    with sqlite3.connect(database) as conn:
+        stored = conn.execute("SELECT count(*) FROM processed_message").fetchone()[0]
+    expected = jinlin.sent + warm // args.concurrency * args.concurrency
+    ratio = jinlin.rate / reference.rate
+    print(
+        f"webhook benchmark: {args.messages} signed text messages, {args.concurrency} connections, loopback"
+    )
+    print(reference.line())
+    print(jinlin.line())
+    print(f"persisted  {stored} of {expected} messages sent to jinlin (SQLite, WAL)")
+    print(f"ratio      {ratio:.2f}x the reference's throughput (target >= 0.50x)")
+    print(f"p99        {jinlin.pct(0.99):.1f} ms (target < 50 ms)")
+    ok = ratio >= 0.5 and jinlin.pct(0.99) < 50 and stored == expected and jinlin.failed == 0
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
