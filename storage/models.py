@@ -202,6 +202,7 @@ class OutboxMessage(SQLModel, table=True):
     status: str = Field(default="pending", max_length=16)  # pending/sending/sent/failed
     attempts: int = 0
     next_attempt_at: datetime = _created()
+    attempted_at: datetime | None = _at()  # a later interaction of the user makes it due again
     lease_until: datetime | None = _at()
     last_error: str | None = Field(default=None, max_length=256)
     via: str | None = Field(default=None, max_length=16)  # custom/template once sent
