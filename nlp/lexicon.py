@@ -89,7 +89,7 @@ def build(raw: dict[str, Any]) -> Lexicon:
 
     urgency = {
         "urgent": cues("urgent", "urgent_patterns"),
-        "calm": cues("calm"),
+        "calm": cues("calm", "calm_patterns"),
         "emergency": cues("emergency", "emergency_patterns"),
         "falls": cues("falls"),
         "cannot_rise": cues("cannot_rise"),

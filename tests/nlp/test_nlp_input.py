@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,18 @@ def test_parse_is_frozen_and_contract_has_exactly_the_fields(parse) -> None:
         "score",
         "task_ref",
     ]
+
+
+def test_parse_is_thread_safe(parser: Parser) -> None:
+    texts = [
+        "明天下午三点谁能陪我妈去医院",
+        "我住阳光花园3号楼 帮我买点菜",
+        "五星好评",
+        "任务12办完了",
+        "楼上漏水 急死了",
+        "不用买菜了",
+    ] * 50
+    alone = [parser.parse(text, NOW) for text in texts]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        together = list(pool.map(lambda text: parser.parse(text, NOW), texts))
+    assert together == alone
