@@ -22,11 +22,11 @@ def urgency(signals: Signals, today: bool) -> str:
     """emergency, urgent or normal for a help request; `today` when help is wanted today."""
     if _emergency(signals):
         return "emergency"
+    if today:
+        return "urgent"  # the contract's rule: help wanted today is urgent, 不急 or not
     if signals.has("u:calm"):
-        return "normal"
-    if today or signals.has("u:urgent"):
-        return "urgent"
-    return "normal"
+        return "normal"  # 不急 / 不着急 cancel an urgency word, not the day
+    return "urgent" if signals.has("u:urgent") else "normal"
 
 
 def _emergency(signals: Signals) -> bool:

@@ -68,6 +68,7 @@ URGENCY = [
     ("帮我修下灯 不着急 明天来就行", "normal"),
     ("帮我修下灯 不用太急", "normal"),
     ("帮我修下灯 没那么急", "normal"),
+    ("今天下午来修就行 不着急", "urgent"),  # wanted today: urgent by the contract's rule
     ("米都快吃完了 能不能帮帮我们", "normal"),
     ("快过年了 想请人帮忙写副春联", "normal"),
 ]
