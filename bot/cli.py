@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Config, find_config_file, load_config
-from bot.errors import JinlinError
+from bot.errors import InvalidInput, JinlinError
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +59,26 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_parse(args: argparse.Namespace) -> int:
+    from nlp import Parser
+    from nlp.jsonl import parse_lines, parse_now
+
+    try:
+        now = parse_now(args.now)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    parser = Parser()
+    source = open(args.file, encoding="utf-8") if args.file else sys.stdin  # noqa: SIM115
+    try:
+        for line in parse_lines(source, parser, now):
+            print(line, flush=False)
+    finally:
+        if source is not sys.stdin:
+            source.close()
+    sys.stdout.flush()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="jinlin", description="近邻 neighbour mutual-aid server")
@@ -70,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = with_config(commands.add_parser("serve", help="run the webhook server"))
     serve.set_defaults(run=cmd_serve)
+
+    parse = commands.add_parser("parse", help="understand JSON-lines messages (shared/spec/nlp.md)")
+    parse.add_argument("--now", help="local time relative times resolve against (default: now)")
+    parse.add_argument("file", nargs="?", help="JSON lines {id, text} (default: standard input)")
+    parse.set_defaults(run=cmd_parse)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Config
 from bot.inbound import Inbound
 from bot.router import Router
+from handlers.context import Ctx
 from storage import messages, outbox, users, volunteers
 from storage.db import Database
 from storage.models import User
@@ -169,8 +170,9 @@ class Dispatcher:
             "now": now,
             "local_now": job.local_now,
             "notify": notify,
+            "ctx": Ctx(session=session, config=self.config, notify=notify, now=now),
             "dialog_state": f"{pending[0]}.{pending[1]}" if pending else None,
-            "dialog": pending[2] if pending else {},
+            "dialog_data": pending[2] if pending else {},
             "parser": self.parser,
             "roles": user_roles,
         }

@@ -106,7 +106,7 @@ class Router:
             return
         text = (inbound.text or "").strip()
         for route in index.commands:
-            if text.startswith(route.commands):
+            if any(_is_command(text, command) for command in route.commands):
                 yield route
         if intent is not None:
             yield from index.intents.get(intent, ())
@@ -123,6 +123,17 @@ class Router:
             if result is not PASS:
                 return result
         return None
+
+
+# What may follow a command word: arguments after a separator, or a task number.
+_COMMAND_FOLLOWERS = frozenset(" \t#＃:：,，0123456789")
+
+
+def _is_command(text: str, command: str) -> bool:
+    """`text` is the command alone or with arguments (接单 #12), not a sentence (接单了吗)."""
+    return text == command or (
+        text.startswith(command) and text[len(command)] in _COMMAND_FOLLOWERS
+    )
 
 
 class _Index:

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from bot.router import Router
-from handlers import common
+from handlers import admin, common, feedback, privacy, resident, signup, volunteer
 
 
 def build_router() -> Router:
     """The root router with every feature's router in matching order."""
     root = Router("root")
-    root.include(common.router)
+    # Who may do what is declared on each route; among routes matching the same message the
+    # earlier router wins, so the specific ones (admin, volunteer) come before the general.
+    root.include(
+        admin.router,
+        signup.router,
+        volunteer.router,
+        privacy.router,
+        feedback.router,
+        resident.router,
+        common.router,
+    )
     return root

@@ -88,6 +88,14 @@ async def get(*, session: AsyncSession, openid: str) -> User:
     return user
 
 
+async def by_id(*, session: AsyncSession, user_id: int) -> User:
+    """The user with this id."""
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id}")
+    return user
+
+
 async def set_subscribed(*, session: AsyncSession, openid: str, subscribed: bool) -> None:
     """Mark a user as following or not following the account."""
     await session.execute(

@@ -1,0 +1,42 @@
+"""What a piece of conversation logic works with: the transaction, the config, the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Config
+
+Notify = Callable[[str, str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """One unit of work: everything done through it commits or rolls back together."""
+
+    session: AsyncSession
+    config: Config
+    notify: Notify  # queue a message to another person (sent after commit)
+    now: datetime  # tz-aware UTC
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.config.org.tz
+
+    @property
+    def local_now(self) -> datetime:
+        """The community's wall-clock time, naive."""
+        return self.now.astimezone(self.tz).replace(tzinfo=None)
+
+    def to_utc(self, local_time: datetime) -> datetime:
+        """A naive local wall-clock time as tz-aware UTC."""
+        return local_time.replace(tzinfo=self.tz).astimezone(ZoneInfo("UTC"))
+
+    async def tell_admins(self, text: str) -> None:
+        """Message every configured community worker."""
+        for openid in self.config.admin.openids:
+            await self.notify(openid, text)

@@ -1,0 +1,30 @@
+"""Pending questions: a flow's state is stored on the user, with an expiry."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import Enum
+from typing import Any
+
+from handlers.context import Ctx
+from storage import users
+from storage.models import User
+
+QUESTION_TTL = timedelta(hours=2)
+
+
+async def ask(ctx: Ctx, user: User, state: Enum, data: dict[str, Any] | None = None) -> None:
+    """Wait for the user's answer in `state` (the router sends it to that state's handler)."""
+    await users.set_dialog(
+        session=ctx.session,
+        user=user,
+        flow=type(state).__name__,
+        state=state.name,
+        data=data or {},
+        expires_at=ctx.now + QUESTION_TTL,
+    )
+
+
+async def finish(ctx: Ctx, user: User) -> None:
+    """No question is pending any more."""
+    await users.set_dialog(session=ctx.session, user=user, flow=None)

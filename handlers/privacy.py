@@ -1,0 +1,42 @@
+"""删除我的信息: a resident erases their data, after confirming once."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from bot.inbound import Inbound
+from bot.router import PASS, Router
+from handlers import dialog
+from handlers.context import Ctx
+from handlers.resident import cancel_all
+from storage import erasure
+from storage.models import User
+
+router = Router("privacy")
+CONFIRM_WORDS = ("确认删除", "确认")
+
+
+class Erase(Enum):
+    """Erasure asks once: CONFIRM → (erased)."""
+
+    CONFIRM = "confirm"
+
+
+@router.text(command=("删除我的信息", "删除我的资料", "注销", "删除我的数据"))
+async def ask_to_erase(ctx: Ctx, user: User) -> str:
+    await dialog.ask(ctx, user, Erase.CONFIRM)
+    return (
+        "删除后，您的称呼、电话、住址和求助内容都会清除，进行中的求助会取消，"
+        "志愿者登记也会注销（只保留不含个人信息的统计数字）。\n"
+        "确定的话请回复“确认删除”；不删除就回复其他任何内容。"
+    )
+
+
+@router.state(Erase.CONFIRM)
+async def confirm_erase(ctx: Ctx, msg: Inbound, user: User) -> object:
+    await dialog.finish(ctx, user)
+    if (msg.text or "").strip() not in CONFIRM_WORDS:
+        return PASS
+    await cancel_all(ctx, user, actor=msg.openid)
+    await erasure.erase_user(session=ctx.session, user=user)
+    return "您的信息已删除。感谢您使用近邻互助，需要时随时回来。"

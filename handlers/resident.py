@@ -1,0 +1,230 @@
+"""Residents: asking for help, the place question, progress, cancelling."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from bot.errors import Conflict
+from bot.inbound import Inbound
+from bot.router import PASS, Router
+from handlers import dialog, routing, texts
+from handlers.context import Ctx
+from handlers.places import Location, answer_location, compound_named, locate, remember_home
+from storage import offers, requests, volunteers
+from storage.models import HelpRequest, Status, User
+from storage.requests import ACTIVE, NewRequest
+
+router = Router("resident")
+
+# Answers that mean "I can't say where": the request goes out with what is known.
+DONT_KNOW = ("不知道", "不清楚", "不方便", "跳过", "算了")
+
+
+class RequestFlow(Enum):
+    """A request waiting for its place: PLACE → (routed)."""
+
+    PLACE = "place"
+
+
+@router.text("request_help")
+async def ask_for_help(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
+    for_self = parse.beneficiary is None
+    location = await locate(ctx, user, parse, for_self=for_self)
+    when_at = ctx.to_utc(parse.when_at) if parse.when_at else None
+    request = await requests.create(
+        session=ctx.session,
+        resident_id=_id(user),
+        actor=msg.openid,
+        data=NewRequest(
+            category=parse.category or "other",
+            urgency=parse.urgency or "normal",
+            text=msg.text or "",
+            beneficiary=parse.beneficiary,
+            when_at=when_at,
+            when_has_time=parse.when_has_time,
+            compound_id=location.place.compound_id if location.place else None,
+            building=location.building,
+            unit=location.unit,
+            room=location.room,
+            phone=parse.phone,
+        ),
+    )
+    if parse.phone and not user.phone and for_self:
+        user.phone = parse.phone
+    if for_self and not location.missing:
+        await remember_home(ctx, user, location)
+    lines = []
+    emergency = request.urgency == "emergency"
+    if emergency:
+        lines.append(texts.emergency_advice(request.category, request.text or ""))
+        await ctx.tell_admins(f"紧急求助！{texts.headline(request)}：{texts.need_text(request)}")
+    lines.append(_understood(ctx, request, location))
+    if location.missing and not emergency:
+        await dialog.ask(ctx, user, RequestFlow.PLACE, {"number": request.id, "for_self": for_self})
+        lines.append(_place_question(location.missing, for_self))
+    else:
+        lines.append(_routed_text(await routing.offer(ctx, request)))
+        if location.missing:
+            await dialog.ask(
+                ctx, user, RequestFlow.PLACE, {"number": request.id, "for_self": for_self}
+            )
+            lines.append(_place_question(location.missing, for_self))
+    return "\n".join(lines)
+
+
+@router.state(RequestFlow.PLACE)
+async def place_answer(
+    ctx: Ctx, msg: Inbound, parse: Any, user: User, dialog_data: dict[str, Any]
+) -> Any:
+    request = await requests.get(session=ctx.session, number=int(dialog_data["number"]))
+    text = (msg.text or "").strip()
+    building, unit, room = answer_location(parse, text) if parse is not None else (None, None, None)
+    place = await compound_named(ctx, parse.compound if parse is not None else None)
+    gives_up = any(word in text for word in DONT_KNOW)
+    if building is None and place is None and not gives_up:
+        if parse is not None and parse.intent == "request_help":
+            # A new need instead of an answer: the waiting one goes out with what is known.
+            await dialog.finish(ctx, user)
+            if request.status == Status.OPEN:
+                await routing.offer(ctx, request)
+            return PASS
+        if parse is None or parse.intent != "unknown":
+            return PASS
+        return "请告诉我是哪个小区、几号楼，例如“阳光花园3号楼”。不方便说的话，回复“不知道”。"
+    await dialog.finish(ctx, user)
+    if request.status not in (Status.OPEN, Status.OFFERED, Status.ESCALATED):
+        return f"求助 #{request.id} 已经{texts.STATUS_WORDS.get(request.status, request.status)}。"
+    location = Location(
+        place=place or await routing.place_of(ctx, request),
+        building=building or request.building,
+        unit=unit or request.unit,
+        room=room or request.room,
+    )
+    if location.place is not None:
+        request.compound_id = location.place.compound_id
+    request.building, request.unit, request.room = location.building, location.unit, location.room
+    ctx.session.add(request)
+    await requests.add_event(session=ctx.session, request=request, actor=msg.openid, kind="located")
+    if dialog_data.get("for_self"):
+        await remember_home(ctx, user, location)
+    if request.status == Status.OFFERED:
+        return f"好的，已记下：{texts.place_text(_compound(location), request, private=True)}。"
+    routed = await routing.offer(ctx, request)
+    return f"好的，{texts.place_text(_compound(location), request, private=True)}。{_routed_text(routed)}"
+
+
+@router.text("check_status", command=("进度", "我的求助", "查进度"))
+async def progress(ctx: Ctx, user: User) -> str:
+    mine = await requests.of_resident(
+        session=ctx.session, resident_id=_id(user), statuses=(*ACTIVE, Status.DONE)
+    )
+    if not mine:
+        return "您目前没有进行中的求助。需要帮忙时直接告诉我就行。"
+    lines = ["您的求助："]
+    for request in mine[:10]:
+        line = texts.status_line(request, ctx.tz, ctx.local_now)
+        if request.status == Status.ACCEPTED and request.volunteer_id is not None:
+            volunteer = await volunteers.get(session=ctx.session, volunteer_id=request.volunteer_id)
+            line += f"（{texts.volunteer_card(volunteer)}）"
+        lines.append(line)
+    if any(r.status == Status.DONE for r in mine):
+        lines.append("完成的求助请回复“评价 #编号 5分”（1-5分）。")
+    return "\n".join(lines)
+
+
+@router.text("cancel_request", command=("取消",))
+async def cancel(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
+    chosen = await _own_request(ctx, user, parse, ACTIVE)
+    if isinstance(chosen, str):
+        return chosen
+    try:
+        await requests.transition(
+            session=ctx.session,
+            request=chosen,
+            allowed=ACTIVE,
+            to=Status.CANCELLED,
+            actor=msg.openid,
+            kind="cancelled",
+        )
+    except Conflict:
+        return f"求助 #{chosen.id} 已经{texts.STATUS_WORDS.get(chosen.status, chosen.status)}，无需取消。"
+    await _tell_volunteers_cancelled(ctx, chosen)
+    return f"好的，求助 #{chosen.id} 已取消。以后需要帮忙随时告诉我。"
+
+
+async def cancel_all(ctx: Ctx, user: User, *, actor: str) -> None:
+    """Cancel every active request of the user (before their data is erased)."""
+    for request in await requests.of_resident(session=ctx.session, resident_id=_id(user)):
+        await requests.transition(
+            session=ctx.session,
+            request=request,
+            allowed=ACTIVE,
+            to=Status.CANCELLED,
+            actor=actor,
+            kind="cancelled",
+            note="居民删除了个人信息",
+        )
+        await _tell_volunteers_cancelled(ctx, request)
+
+
+async def _tell_volunteers_cancelled(ctx: Ctx, request: HelpRequest) -> None:
+    assert request.id is not None
+    told = await offers.end(session=ctx.session, request_id=request.id, outcome="closed")
+    if request.volunteer_id is not None:
+        told.append(request.volunteer_id)
+    for volunteer_id in dict.fromkeys(told):
+        await ctx.notify(
+            await volunteers.openid_of(session=ctx.session, volunteer_id=volunteer_id),
+            f"居民已取消求助 #{request.id}，不用去了，谢谢您！",
+        )
+
+
+async def _own_request(
+    ctx: Ctx, user: User, parse: Any, statuses: tuple[str, ...]
+) -> HelpRequest | str:
+    """The sender's request the message names, or the only one in `statuses`; else a question."""
+    mine = await requests.of_resident(session=ctx.session, resident_id=_id(user), statuses=statuses)
+    if parse is not None and parse.task_ref:
+        number = int(parse.task_ref)
+        for request in mine:
+            if request.id == number:
+                return request
+        return f"没有找到您的求助 #{number}。回复“进度”看看您的求助。"
+    if len(mine) == 1:
+        return mine[0]
+    if not mine:
+        return "您目前没有进行中的求助。"
+    numbers = "、".join(f"#{r.id}" for r in mine[:5])
+    return f"您有几条求助（{numbers}），是哪一条？请带上编号，例如“取消 #{mine[0].id}”。"
+
+
+def _understood(ctx: Ctx, request: HelpRequest, location: Location) -> str:
+    who = f"您为{request.beneficiary}发的" if request.beneficiary else "您的"
+    return (
+        f"收到{who}求助，编号 #{request.id}（{texts.category_name(request.category)}）。\n"
+        f"时间：{texts.when_text(request, ctx.tz, ctx.local_now)}；"
+        f"地点：{texts.place_text(_compound(location), request, private=True)}"
+    )
+
+
+def _place_question(missing: list[str], for_self: bool) -> str:
+    whose = "您家" if for_self else "需要帮助的人"
+    if "compound" in missing:
+        return f"请问{whose}在哪个小区、几号楼？例如“阳光花园3号楼”。"
+    return f"请问{whose}住几号楼？直接回复楼号就行，例如“3号楼”。"
+
+
+def _routed_text(routed: routing.Routed) -> str:
+    if routed.escalated:
+        return "附近暂时没有合适的志愿者，已请社区工作人员帮您协调，会尽快联系您。"
+    return f"已通知{routing.TIER_NAMES[routed.tier or 0]}的 {routed.offered} 位志愿者，有人接单会马上告诉您。"
+
+
+def _compound(location: Location) -> str | None:
+    return location.place.compound if location.place else None
+
+
+def _id(user: User) -> int:
+    assert user.id is not None
+    return user.id

@@ -1,0 +1,207 @@
+"""Matching a request to volunteers: offers in widening circles, one winner, escalation."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.errors import Conflict, Forbidden
+from handlers import texts
+from handlers.context import Ctx
+from storage import offers, org, requests, users, volunteers
+from storage.models import HelpRequest, Status, Volunteer
+from storage.org import Place
+
+logger = logging.getLogger(__name__)
+
+TIER_NAMES = ("本小区", "本社区", "本街道")
+
+
+@dataclass(frozen=True)
+class Routed:
+    """How a routing attempt ended."""
+
+    offered: int  # volunteers who got an offer now
+    tier: int | None
+    escalated: bool
+
+
+async def place_of(ctx: Ctx, request: HelpRequest) -> Place | None:
+    """The request's compound with its community and street."""
+    if request.compound_id is None:
+        return None
+    return await org.place_of(session=ctx.session, compound_id=request.compound_id)
+
+
+async def offer(ctx: Ctx, request: HelpRequest, *, from_tier: int = 0) -> Routed:
+    """Offer the request to the best few volunteers of the nearest tier (at or beyond
+    `from_tier`) that has any; past the last tier, escalate to the community's admins."""
+    assert request.id is not None
+    place = await place_of(ctx, request) or await _fallback_place(ctx)
+    if place is None:
+        return await escalate(ctx, request, reason="没有可用的小区信息")
+    at = texts.local(request.when_at, ctx.tz) if request.when_at else ctx.local_now
+    found = await volunteers.candidates(
+        session=ctx.session,
+        category=request.category,
+        place=place,
+        building=request.building,
+        local_at=at,
+        has_time=request.when_has_time or request.when_at is None,
+        exclude=await offers.not_to_ask(session=ctx.session, request_id=request.id),
+    )
+    found = [c for c in found if c.tier >= from_tier]
+    if not found:
+        return await escalate(ctx, request, reason="附近暂时没有能接的志愿者")
+    tier = found[0].tier
+    chosen = [c.volunteer for c in found if c.tier == tier][: ctx.config.routing.offer_batch]
+    await offers.record(
+        session=ctx.session,
+        request_id=request.id,
+        volunteer_ids=[v.id for v in chosen if v.id is not None],
+        tier=tier,
+    )
+    if request.status != Status.OFFERED or request.tier != tier:
+        await requests.transition(
+            session=ctx.session,
+            request=request,
+            allowed=(Status.OPEN, Status.OFFERED, Status.ESCALATED),
+            to=Status.OFFERED,
+            actor="system",
+            kind="offered",
+            note=f"{TIER_NAMES[tier]} {len(chosen)} 位志愿者",
+            tier=tier,
+            offered_at=ctx.now,
+        )
+    else:
+        await requests.add_event(
+            session=ctx.session,
+            request=request,
+            actor="system",
+            kind="offered",
+            note=f"{TIER_NAMES[tier]} 又 {len(chosen)} 位志愿者",
+        )
+    message = texts.offer(request, place.compound, ctx.tz, ctx.local_now)
+    for volunteer in chosen:
+        assert volunteer.id is not None
+        await ctx.notify(
+            await volunteers.openid_of(session=ctx.session, volunteer_id=volunteer.id), message
+        )
+    return Routed(offered=len(chosen), tier=tier, escalated=False)
+
+
+async def _fallback_place(ctx: Ctx) -> Place | None:
+    # A request whose compound is unknown (an emergency asked before the place was given)
+    # still reaches volunteers: the first compound of the configured community stands in.
+    known = await org.places(session=ctx.session)
+    return known[0] if known else None
+
+
+async def escalate(ctx: Ctx, request: HelpRequest, *, reason: str) -> Routed:
+    """Hand the request to the community's admins (社区吹哨), once."""
+    if request.status != Status.ESCALATED:
+        await requests.transition(
+            session=ctx.session,
+            request=request,
+            allowed=(Status.OPEN, Status.OFFERED),
+            to=Status.ESCALATED,
+            actor="system",
+            kind="escalated",
+            note=reason,
+        )
+        place = await place_of(ctx, request)
+        await ctx.tell_admins(
+            f"社区吹哨：{texts.headline(request)} {reason}。\n"
+            f"地点：{texts.place_text(place.compound if place else None, request, private=False)}\n"
+            f"时间：{texts.when_text(request, ctx.tz, ctx.local_now)}\n"
+            f"需要：{texts.need_text(request)}\n"
+            f"请回复“派单 #{request.id} 志愿者姓名”指派。"
+        )
+    return Routed(offered=0, tier=None, escalated=True)
+
+
+async def accept(
+    ctx: Ctx, request: HelpRequest, volunteer: Volunteer, *, actor: str, kind: str = "accepted"
+) -> str:
+    """Give the request to `volunteer` if nobody has it yet (Conflict otherwise); tell the
+    resident and the other offered volunteers; return the task's full details."""
+    assert request.id is not None and volunteer.id is not None
+    await requests.transition(
+        session=ctx.session,
+        request=request,
+        allowed=(Status.OPEN, Status.OFFERED, Status.ESCALATED),
+        to=Status.ACCEPTED,
+        actor=actor,
+        kind=kind,
+        note=volunteer.name,
+        volunteer_id=volunteer.id,
+        accepted_at=ctx.now,
+    )
+    await offers.end(
+        session=ctx.session, request_id=request.id, outcome="accepted", volunteer_id=volunteer.id
+    )
+    taken = await offers.end(session=ctx.session, request_id=request.id, outcome="taken")
+    for other in taken:
+        await ctx.notify(
+            await volunteers.openid_of(session=ctx.session, volunteer_id=other),
+            f"#{request.id} 已由其他志愿者接单，谢谢您！",
+        )
+    await volunteers.mark_tasked(session=ctx.session, volunteer_id=volunteer.id, at=ctx.now)
+    resident = await users.by_id(session=ctx.session, user_id=request.resident_id)
+    await ctx.notify(
+        resident.openid,
+        f"好消息！您的求助 {texts.headline(request)} 已有{texts.volunteer_card(volunteer)}接单，"
+        "会尽快和您联系。",
+    )
+    place = await place_of(ctx, request)
+    phone = request.phone or resident.phone
+    return texts.task_details(
+        request, place.compound if place else None, phone, ctx.tz, ctx.local_now
+    )
+
+
+async def release(ctx: Ctx, request: HelpRequest, volunteer: Volunteer, *, actor: str) -> Routed:
+    """The accepting volunteer gives the task back: it is offered again to others."""
+    assert request.id is not None and volunteer.id is not None
+    if request.volunteer_id != volunteer.id:
+        raise Forbidden(f"#{request.id} is not {volunteer.name}'s task")
+    await requests.transition(
+        session=ctx.session,
+        request=request,
+        allowed=(Status.ACCEPTED,),
+        to=Status.OPEN,
+        actor=actor,
+        kind="released",
+        note=volunteer.name,
+        volunteer_id=None,
+        accepted_at=None,
+    )
+    await offers.mark(
+        session=ctx.session, request_id=request.id, volunteer_id=volunteer.id, outcome="declined"
+    )
+    resident = await users.by_id(session=ctx.session, user_id=request.resident_id)
+    await ctx.notify(
+        resident.openid,
+        f"您的求助 {texts.headline(request)} 原来的志愿者临时去不了，我们正在为您另找志愿者。",
+    )
+    return await offer(ctx, request, from_tier=0)
+
+
+async def decline_offer(
+    ctx: Ctx, request: HelpRequest, volunteer: Volunteer, *, actor: str
+) -> Routed | None:
+    """A volunteer turns an offer down; when nobody offered is left, the next ones are asked."""
+    assert request.id is not None and volunteer.id is not None
+    ended = await offers.end(
+        session=ctx.session, request_id=request.id, outcome="declined", volunteer_id=volunteer.id
+    )
+    if not ended:
+        raise Conflict(f"no open offer of #{request.id} for {volunteer.id}")
+    await requests.add_event(
+        session=ctx.session, request=request, actor=actor, kind="declined", note=volunteer.name
+    )
+    if request.status == Status.OFFERED and not await offers.open_for(
+        session=ctx.session, request_id=request.id
+    ):
+        return await offer(ctx, request, from_tier=request.tier)
+    return None

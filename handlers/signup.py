@@ -1,0 +1,191 @@
+"""Becoming a volunteer: a short guided sign-up, SKILLS → PLACE → TIME → NAME."""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from typing import Any
+
+from bot.inbound import Inbound
+from bot.router import Router
+from handlers import dialog, texts
+from handlers.context import Ctx
+from handlers.places import answer_location, compound_named, only_compound
+from nlp import CATEGORIES
+from storage import org, volunteers
+from storage.availability import SLOTS
+from storage.models import User
+
+router = Router("signup")
+
+SKILL_CHOICES = [c for c in CATEGORIES if c != "other"]
+SLOT_CHOICES = list(SLOTS)
+SLOT_WORDS = {
+    "随时": ["anytime"],
+    "都行": ["anytime"],
+    "都可以": ["anytime"],
+    "周末": ["weekend_day", "weekend_evening"],
+    "工作日": ["weekday_day", "weekday_evening"],
+    "晚上": ["weekday_evening", "weekend_evening"],
+    "白天": ["weekday_day", "weekend_day"],
+}
+QUIT = ("取消报名", "不报了", "算了", "退出")
+_NUMBER = re.compile(r"\d+")
+
+
+class Signup(Enum):
+    """The sign-up's questions, in order."""
+
+    SKILLS = "skills"
+    PLACE = "place"
+    TIME = "time"
+    NAME = "name"
+
+
+def _skills_question() -> str:
+    options = " ".join(f"{i}{texts.category_name(c)}" for i, c in enumerate(SKILL_CHOICES, 1))
+    return f"您能帮哪些忙？可以多选，回复编号或名称，例如“2 8”：\n{options}"
+
+
+def _time_question() -> str:
+    options = " ".join(f"{i}{name}" for i, name in enumerate(SLOTS.values(), 1))
+    return f"您什么时间方便？可以多选，例如“2 3”：\n{options}"
+
+
+NAME_QUESTION = "最后，怎么称呼您？可以顺便留个手机号，接单后会告诉求助的居民（不想留就只写称呼）。"
+
+
+@router.text("volunteer_signup", command=("我想当志愿者", "志愿者报名", "报名志愿者", "重新登记"))
+async def start(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
+    existing = await volunteers.find(session=ctx.session, user_id=user.id)
+    if existing is not None and existing.active and not (msg.text or "").startswith("重新登记"):
+        named = "、".join(texts.category_name(s) for s in existing.skills.split("|") if s)
+        return f"您已经是志愿者了（{named}）。要修改登记信息，请回复“重新登记”。"
+    mentioned = [s for s in (parse.skills if parse is not None else ()) if s in SKILL_CHOICES]
+    if mentioned:
+        return await _after_skills(ctx, user, {"skills": mentioned}, "谢谢您愿意帮助邻居！")
+    await dialog.ask(ctx, user, Signup.SKILLS)
+    return "谢谢您愿意帮助邻居！只需回答几个问题。\n" + _skills_question()
+
+
+@router.state(Signup.SKILLS)
+async def skills_answer(
+    ctx: Ctx, msg: Inbound, parse: Any, user: User, dialog_data: dict[str, Any]
+) -> str:
+    text = msg.text or ""
+    if text.startswith(QUIT):
+        await dialog.finish(ctx, user)
+        return "好的，已取消报名。随时欢迎您再来！"
+    chosen = _picked(text, SKILL_CHOICES)
+    chosen += [c for c in SKILL_CHOICES if texts.category_name(c) in text and c not in chosen]
+    chosen += [
+        s
+        for s in (parse.skills if parse is not None else ())
+        if s in SKILL_CHOICES and s not in chosen
+    ]
+    if not chosen:
+        return "没看明白，请回复编号，例如“2 8”。\n" + _skills_question()
+    return await _after_skills(ctx, user, {**dialog_data, "skills": chosen}, "好的。")
+
+
+async def _after_skills(ctx: Ctx, user: User, data: dict[str, Any], lead: str) -> str:
+    home = (
+        await org.place_of(session=ctx.session, compound_id=user.compound_id)
+        if user.compound_id
+        else None
+    )
+    place = home or await only_compound(ctx)
+    if place is not None and user.building and home is not None:
+        data.update(compound_id=place.compound_id, building=user.building)
+        await dialog.ask(ctx, user, Signup.TIME, data)
+        return f"{lead}\n{_time_question()}"
+    if place is not None:
+        data["compound_id"] = place.compound_id
+    await dialog.ask(ctx, user, Signup.PLACE, data)
+    where = "住几号楼" if place is not None else "住哪个小区、几号楼（例如“阳光花园3号楼”）"
+    return f"{lead}请问您{where}？有邻居在附近需要帮忙时会先找您。"
+
+
+@router.state(Signup.PLACE)
+async def place_answer(
+    ctx: Ctx, msg: Inbound, parse: Any, user: User, dialog_data: dict[str, Any]
+) -> str:
+    text = msg.text or ""
+    if text.startswith(QUIT):
+        await dialog.finish(ctx, user)
+        return "好的，已取消报名。随时欢迎您再来！"
+    place = await compound_named(ctx, parse.compound if parse is not None else None)
+    building, _, _ = answer_location(parse, text) if parse is not None else (None, None, None)
+    compound_id = place.compound_id if place else dialog_data.get("compound_id")
+    if compound_id is None or building is None:
+        return (
+            "请告诉我小区和楼号，例如“阳光花园3号楼”。"
+            if compound_id is None
+            else "请回复楼号，例如“3号楼”。"
+        )
+    await org.ensure_building(session=ctx.session, compound_id=compound_id, building=building)
+    if user.compound_id is None:
+        user.compound_id, user.building = compound_id, building
+        ctx.session.add(user)
+    await dialog.ask(
+        ctx, user, Signup.TIME, {**dialog_data, "compound_id": compound_id, "building": building}
+    )
+    return "好的。\n" + _time_question()
+
+
+@router.state(Signup.TIME)
+async def time_answer(ctx: Ctx, msg: Inbound, user: User, dialog_data: dict[str, Any]) -> str:
+    text = msg.text or ""
+    if text.startswith(QUIT):
+        await dialog.finish(ctx, user)
+        return "好的，已取消报名。随时欢迎您再来！"
+    slots = _picked(text, SLOT_CHOICES)
+    for word, named in SLOT_WORDS.items():
+        if word in text:
+            slots += [s for s in named if s not in slots]
+    if not slots:
+        return "没看明白，请回复编号，例如“2 3”。\n" + _time_question()
+    await dialog.ask(ctx, user, Signup.NAME, {**dialog_data, "availability": slots})
+    return NAME_QUESTION
+
+
+@router.state(Signup.NAME)
+async def name_answer(
+    ctx: Ctx, msg: Inbound, parse: Any, user: User, dialog_data: dict[str, Any]
+) -> str:
+    text = (msg.text or "").strip()
+    if text.startswith(QUIT):
+        await dialog.finish(ctx, user)
+        return "好的，已取消报名。随时欢迎您再来！"
+    phone = parse.phone if parse is not None else None
+    name = re.sub(r"[\d\s\-+，,。.、:：]+", " ", text).strip()
+    name = re.sub(r"^(我叫|叫我|我是|称呼)", "", name).split(" ")[0][:16]
+    if not name:
+        return "请告诉我怎么称呼您，例如“王阿姨”。"
+    volunteer = await volunteers.sign_up(
+        session=ctx.session,
+        user=user,
+        name=name,
+        phone=phone,
+        skills=dialog_data["skills"],
+        compound_id=dialog_data.get("compound_id"),
+        building=dialog_data.get("building"),
+        availability=dialog_data["availability"],
+        task_limit=ctx.config.routing.task_limit,
+    )
+    await dialog.finish(ctx, user)
+    skills = "、".join(texts.category_name(s) for s in dialog_data["skills"])
+    return (
+        f"登记好了，{volunteer.name}！您能帮：{skills}。\n"
+        "附近有邻居需要帮忙时我会通知您，回复“接单 #编号”就能接。"
+        "“我的任务”看手上的任务，“暂停接单”可以休息一阵。"
+    )
+
+
+def _picked(text: str, choices: list[str]) -> list[str]:
+    picked: list[str] = []
+    for number in _NUMBER.findall(text):
+        index = int(number) - 1
+        if 0 <= index < len(choices) and choices[index] not in picked:
+            picked.append(choices[index])
+    return picked

@@ -1,0 +1,151 @@
+"""What people read: every message about a request is composed here, in one voice."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from nlp import CATEGORIES
+from storage.models import HelpRequest, Status, Volunteer
+
+WEEKDAYS = "一二三四五六日"
+STATUS_WORDS: dict[str, str] = {
+    Status.OPEN: "等待安排",
+    Status.OFFERED: "正在联系志愿者",
+    Status.ESCALATED: "已请社区工作人员协调",
+    Status.ACCEPTED: "志愿者已接单",
+    Status.DONE: "志愿者已完成，等您评价",
+    Status.CLOSED: "已结束",
+    Status.CANCELLED: "已取消",
+    Status.EXPIRED: "已过期",
+}
+# Numbers that must never reach a volunteer who has not accepted: mobiles and landlines.
+_PHONE_LIKE = re.compile(r"(?<!\d)(?:1[3-9]\d(?:[\s-]?\d){8}|0\d{2,3}[\s-]?\d{7,8})(?!\d)")
+
+
+def category_name(category: str) -> str:
+    """The Chinese name of a category (助医, 维修, ...)."""
+    return CATEGORIES.get(category, "其他")
+
+
+def local(moment: datetime, tz: ZoneInfo) -> datetime:
+    """A stored UTC time as naive local wall-clock time."""
+    return moment.astimezone(tz).replace(tzinfo=None)
+
+
+def when_text(request: HelpRequest, tz: ZoneInfo, today: datetime) -> str:
+    """The wanted time as people say it: 今天 15:00, 明天（11月24日）, 周五 09:00."""
+    if request.when_at is None:
+        return "尽快" if request.urgency != "normal" else "时间待商量"
+    at = local(request.when_at, tz)
+    days = (at.date() - today.date()).days
+    day = {0: "今天", 1: "明天", 2: "后天"}.get(days)
+    if day is None:
+        day = f"{at.month}月{at.day}日（周{WEEKDAYS[at.weekday()]}）"
+    else:
+        day += f"（{at.month}月{at.day}日）"
+    return f"{day} {at:%H:%M}" if request.when_has_time else day
+
+
+def place_text(compound: str | None, request: HelpRequest, *, private: bool) -> str:
+    """Compound and building; unit and room only when `private` details may be shown."""
+    parts = [compound or ""]
+    if request.building:
+        parts.append(f"{request.building}号楼")
+    if private and request.unit:
+        parts.append(f"{request.unit}单元")
+    if private and request.room:
+        parts.append(f"{request.room}室")
+    return "".join(parts) or "地点待确认"
+
+
+def need_text(request: HelpRequest) -> str:
+    """The request's own words without phone numbers and the room, as an offer may show them."""
+    text = _PHONE_LIKE.sub("***", request.text or "")
+    if request.room:
+        text = re.sub(rf"(?<!\d){re.escape(request.room)}(?!\d)", "***", text)
+    return text.strip()
+
+
+def headline(request: HelpRequest) -> str:
+    """#12 助医 (紧急)."""
+    mark = {"emergency": "【紧急】", "urgent": "【急】"}.get(request.urgency, "")
+    return f"{mark}#{request.id} {category_name(request.category)}"
+
+
+def offer(request: HelpRequest, compound: str | None, tz: ZoneInfo, today: datetime) -> str:
+    """An offer to a volunteer: category, compound, building, time and need, nothing private."""
+    who = f"（为{request.beneficiary}）" if request.beneficiary else ""
+    return (
+        f"有邻居需要帮忙 {headline(request)}\n"
+        f"地点：{place_text(compound, request, private=False)}\n"
+        f"时间：{when_text(request, tz, today)}\n"
+        f"需要{who}：{need_text(request)}\n"
+        f"能去请回复“接单 #{request.id}”，去不了回复“放弃 #{request.id}”。"
+    )
+
+
+def task_details(
+    request: HelpRequest, compound: str | None, phone: str | None, tz: ZoneInfo, today: datetime
+) -> str:
+    """Everything the accepting volunteer needs, including the private details."""
+    who = f"（为{request.beneficiary}）" if request.beneficiary else ""
+    lines = [
+        f"任务 {headline(request)}",
+        f"地点：{place_text(compound, request, private=True)}",
+        f"时间：{when_text(request, tz, today)}",
+        f"需要{who}：{request.text or ''}",
+        f"联系电话：{phone}" if phone else "联系电话：居民未留，可在公众号里回复沟通",
+        f"办完请回复“完成 #{request.id}”；去不了请回复“放弃 #{request.id}”。",
+    ]
+    return "\n".join(lines)
+
+
+def volunteer_card(volunteer: Volunteer) -> str:
+    """How a resident is told who is coming."""
+    phone = f"（电话 {volunteer.phone}）" if volunteer.phone else ""
+    return f"志愿者{volunteer.name}{phone}"
+
+
+def status_line(request: HelpRequest, tz: ZoneInfo, today: datetime) -> str:
+    """One line of a resident's 进度 list."""
+    return (
+        f"{headline(request)} · {when_text(request, tz, today)} · "
+        f"{STATUS_WORDS.get(request.status, request.status)}"
+    )
+
+
+def hours(minutes: int) -> str:
+    """Credited time as hours with at most one decimal."""
+    value = minutes / 60
+    return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
+
+
+def emergency_advice(category: str, text: str) -> str:
+    """What to do right now when life or property is in danger."""
+    if category in ("medical", "elderly", "disability", "childcare"):
+        action = "请马上拨打 120"
+    elif any(word in text for word in ("煤气", "燃气", "天然气")):
+        action = "请马上关掉燃气阀门、开窗通风，不要开关电器，到室外拨打 119"
+    elif category == "safety" and any(
+        w in text for w in ("小偷", "可疑", "撬", "打人", "抢", "偷")
+    ):
+        action = "请马上拨打 110"
+    elif category == "safety":
+        action = "请马上拨打 119"
+    elif category == "repair":
+        action = "请先关掉家里的总水阀或电闸，注意安全；有危险请拨打 119"
+    else:
+        action = "有危险请马上拨打 110"
+    return f"情况紧急！{action}。我们同时通知了社区值班人员和附近志愿者。"
+
+
+def day_start(now_local: datetime) -> datetime:
+    """Midnight of a local day."""
+    return now_local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def since_days(now_local: datetime, days: int) -> datetime:
+    """The local midnight `days` days ago."""
+    return day_start(now_local) - timedelta(days=days)

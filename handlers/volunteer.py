@@ -1,0 +1,185 @@
+"""Volunteers: taking, giving back and finishing tasks; pausing; their hours."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.errors import Conflict, Forbidden
+from bot.inbound import Inbound
+from bot.router import Router
+from handlers import routing, texts
+from handlers.context import Ctx
+from storage import offers, requests, users, volunteers
+from storage.models import HelpRequest, Status, User, Volunteer
+
+router = Router("volunteer")
+VOLUNTEER = "volunteer"
+
+
+async def _me(ctx: Ctx, user: User) -> Volunteer:
+    volunteer = await volunteers.find(session=ctx.session, user_id=user.id)
+    assert volunteer is not None  # the route's role guarantees it
+    return volunteer
+
+
+def _number(parse: Any) -> int | None:
+    return int(parse.task_ref) if parse is not None and parse.task_ref else None
+
+
+async def _request(ctx: Ctx, number: int) -> HelpRequest | None:
+    try:
+        return await requests.get(session=ctx.session, number=number)
+    except Exception:
+        return None
+
+
+@router.text("accept_task", command=("接单",), role=VOLUNTEER)
+async def accept(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
+    me = await _me(ctx, user)
+    assert me.id is not None
+    number = _number(parse)
+    if number is None:
+        waiting = await offers.waiting_for(session=ctx.session, volunteer_id=me.id)
+        if len(waiting) != 1:
+            if not waiting:
+                return "现在没有等您接的求助。有新的求助时我会通知您。"
+            numbers = "、".join(f"#{r.id}" for r in waiting[:5])
+            return f"有几条求助在等人接（{numbers}），请带上编号，例如“接单 #{waiting[0].id}”。"
+        number = waiting[0].id
+    assert number is not None
+    request = await _request(ctx, number)
+    if request is None or not await offers.was_offered(
+        session=ctx.session, request_id=number, volunteer_id=me.id
+    ):
+        return f"#{number} 没有派给您，接不了。回复“我的任务”看看您的任务。"
+    if request.volunteer_id == me.id and request.status == Status.ACCEPTED:
+        return f"#{number} 已经是您的任务了。"
+    try:
+        return await routing.accept(ctx, request, me, actor=msg.openid)
+    except Conflict:
+        if request.status == Status.ACCEPTED:
+            return f"#{number} 已经被其他志愿者接走了，谢谢您！"
+        return f"#{number} {texts.STATUS_WORDS.get(request.status, request.status)}，不用再接了。"
+
+
+@router.text("decline_task", command=("放弃",), role=VOLUNTEER)
+async def decline(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
+    me = await _me(ctx, user)
+    assert me.id is not None
+    number = _number(parse)
+    if number is None:
+        mine = await requests.of_volunteer(session=ctx.session, volunteer_id=me.id)
+        waiting = await offers.waiting_for(session=ctx.session, volunteer_id=me.id)
+        candidates = mine or waiting
+        if len(candidates) != 1:
+            return "请带上编号，例如“放弃 #12”。回复“我的任务”看看您的任务。"
+        number = candidates[0].id
+    assert number is not None
+    request = await _request(ctx, number)
+    if request is None:
+        return f"没有找到 #{number}。"
+    if request.volunteer_id == me.id and request.status == Status.ACCEPTED:
+        await routing.release(ctx, request, me, actor=msg.openid)
+        return f"好的，#{number} 已放弃，我们会另找志愿者。谢谢您告诉我们！"
+    try:
+        await routing.decline_offer(ctx, request, me, actor=msg.openid)
+    except Conflict:
+        return f"#{number} 不在您的任务里。"
+    return f"好的，#{number} 这次不用您去了，谢谢！"
+
+
+@router.text("complete_task", command=("完成",), role=VOLUNTEER)
+async def complete(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
+    me = await _me(ctx, user)
+    assert me.id is not None
+    number = _number(parse)
+    mine = await requests.of_volunteer(session=ctx.session, volunteer_id=me.id)
+    if number is None:
+        if len(mine) != 1:
+            if not mine:
+                return "您手上没有进行中的任务。"
+            numbers = "、".join(f"#{r.id}" for r in mine[:5])
+            return f"您有几个任务（{numbers}），完成的是哪一个？例如“完成 #{mine[0].id}”。"
+        number = mine[0].id
+    request = next((r for r in mine if r.id == number), None)
+    if request is None:
+        return f"#{number} 不是您正在做的任务，没法标记完成。"
+    try:
+        await _finish(ctx, request, me, actor=msg.openid)
+    except (Conflict, Forbidden):
+        return f"#{number} 现在不能标记完成。"
+    return f"辛苦了！#{number} 已完成，记入志愿时长 {texts.hours(_credit_minutes(ctx))} 小时。"
+
+
+def _credit_minutes(ctx: Ctx) -> int:
+    return round(ctx.config.routing.credited_hours * 60)
+
+
+async def _finish(ctx: Ctx, request: HelpRequest, me: Volunteer, *, actor: str) -> None:
+    assert me.id is not None
+    if request.volunteer_id != me.id:
+        raise Forbidden(f"#{request.id} is not {me.id}'s")
+    await requests.transition(
+        session=ctx.session,
+        request=request,
+        allowed=(Status.ACCEPTED,),
+        to=Status.DONE,
+        actor=actor,
+        kind="done",
+        note=me.name,
+        done_at=ctx.now,
+    )
+    await volunteers.credit(session=ctx.session, volunteer_id=me.id, minutes=_credit_minutes(ctx))
+    resident = await users.by_id(session=ctx.session, user_id=request.resident_id)
+    await ctx.notify(
+        resident.openid,
+        f"志愿者{me.name}已完成您的求助 {texts.headline(request)}。"
+        f"满意吗？请回复“评价 #{request.id} 5分”（1-5分），您的评分很重要。",
+    )
+
+
+@router.text(command=("我的任务", "我的单子", "任务列表"), role=VOLUNTEER)
+async def my_tasks(ctx: Ctx, user: User) -> str:
+    me = await _me(ctx, user)
+    assert me.id is not None
+    mine = await requests.of_volunteer(session=ctx.session, volunteer_id=me.id)
+    waiting = await offers.waiting_for(session=ctx.session, volunteer_id=me.id)
+    if not mine and not waiting:
+        paused = "（您已暂停接单，回复“恢复接单”继续）" if me.paused else ""
+        return f"您现在没有任务。{paused}"
+    lines = []
+    for request in mine:
+        lines.append(f"进行中 {texts.status_line(request, ctx.tz, ctx.local_now)}")
+    for request in waiting:
+        lines.append(
+            f"待接 {texts.headline(request)} · {texts.when_text(request, ctx.tz, ctx.local_now)}"
+        )
+    lines.append("接单回复“接单 #编号”，办完回复“完成 #编号”。")
+    return "\n".join(lines)
+
+
+@router.text(command=("暂停接单", "暂停派单", "先别派单"), role=VOLUNTEER)
+async def pause(ctx: Ctx, user: User) -> str:
+    await volunteers.set_paused(session=ctx.session, volunteer=await _me(ctx, user), paused=True)
+    return "好的，已暂停接单，这段时间不会再给您派单。想继续时回复“恢复接单”。"
+
+
+@router.text(command=("恢复接单", "继续接单", "开始接单"), role=VOLUNTEER)
+async def resume(ctx: Ctx, user: User) -> str:
+    await volunteers.set_paused(session=ctx.session, volunteer=await _me(ctx, user), paused=False)
+    return "欢迎回来！已恢复接单，有邻居需要帮忙时我会通知您。"
+
+
+@router.text(command=("我的时长", "志愿时长", "我的积分"), role=VOLUNTEER)
+async def my_hours(ctx: Ctx, user: User) -> str:
+    me = await _me(ctx, user)
+    rating = f"，平均评分 {me.rating_sum / me.rating_count:.1f} 分" if me.rating_count else ""
+    return (
+        f"{me.name}，您已完成 {me.tasks_completed} 次帮助，"
+        f"累计志愿时长 {texts.hours(me.minutes_credited)} 小时{rating}。谢谢您！"
+    )
+
+
+@router.text("accept_task", "decline_task", "complete_task", command=("接单", "放弃", "完成"))
+async def not_a_volunteer() -> str:
+    return "您还不是志愿者。想帮助邻居的话，回复“我想当志愿者”报名。"

@@ -1,0 +1,36 @@
+"""When a volunteer can help: named slots of the week, as stored on the volunteer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+# Slot names, as stored ("|"-joined) and offered in the sign-up question.
+SLOTS = {
+    "weekday_day": "工作日白天",
+    "weekday_evening": "工作日晚上",
+    "weekend_day": "周末白天",
+    "weekend_evening": "周末晚上",
+    "anytime": "随时",
+}
+DAY_STARTS, EVENING_STARTS, NIGHT_STARTS = 7, 18, 22
+
+
+def slot_of(local_at: datetime) -> str | None:
+    """The slot a local time falls in; None at night (only "anytime" volunteers then)."""
+    if not DAY_STARTS <= local_at.hour < NIGHT_STARTS:
+        return None
+    week = "weekend" if local_at.weekday() >= 5 else "weekday"
+    part = "day" if local_at.hour < EVENING_STARTS else "evening"
+    return f"{week}_{part}"
+
+
+def is_available(slots: Iterable[str], local_at: datetime, has_time: bool) -> bool:
+    """Whether someone with these slots can help at `local_at` (any part of that day if no hour)."""
+    slots = set(slots)
+    if "anytime" in slots:
+        return True
+    if has_time:
+        return slot_of(local_at) in slots
+    week = "weekend" if local_at.weekday() >= 5 else "weekday"
+    return any(slot.startswith(week) for slot in slots)

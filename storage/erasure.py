@@ -1,0 +1,60 @@
+"""Erasing a person's data on request, keeping only anonymous counts."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from storage.models import (
+    HelpRequest,
+    OutboxMessage,
+    ProcessedMessage,
+    RequestEvent,
+    User,
+    Volunteer,
+)
+from storage.types import utcnow
+
+ERASED = "已注销"
+
+
+async def erase_user(*, session: AsyncSession, user: User) -> None:
+    """Remove everything that identifies `user`: profile, request texts and places, volunteer
+    record, queued messages, message keys and their openid in histories."""
+    assert user.id is not None
+    openid = user.openid
+    now = utcnow()
+    await session.execute(
+        update(HelpRequest)
+        .where(col(HelpRequest.resident_id) == user.id)
+        .values(
+            text=None,
+            beneficiary=None,
+            building=None,
+            unit=None,
+            room=None,
+            phone=None,
+            purged_at=now,
+        )
+    )
+    await session.execute(
+        update(Volunteer)
+        .where(col(Volunteer.user_id) == user.id)
+        .values(name=ERASED, phone=None, building=None, active=False, paused=True)
+    )
+    await session.execute(delete(OutboxMessage).where(col(OutboxMessage.openid) == openid))
+    await session.execute(
+        delete(ProcessedMessage).where(col(ProcessedMessage.key).startswith(f"{openid}:"))
+    )
+    await session.execute(
+        update(RequestEvent).where(col(RequestEvent.actor) == openid).values(actor=ERASED)
+    )
+    user.openid = f"erased:{user.id}"
+    user.name = user.phone = user.building = user.unit = user.room = None
+    user.compound_id = None
+    user.subscribed = False
+    user.last_interaction_at = None
+    user.dialog_flow = user.dialog_state = user.dialog_data = None
+    user.dialog_expires_at = None
+    session.add(user)

@@ -1,0 +1,190 @@
+"""Requests and their history; every change of state is a guarded UPDATE plus an event."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from bot.errors import Conflict, NotFound
+from storage.models import HelpRequest, RequestEvent, Status
+from storage.types import utcnow
+
+ACTIVE = (Status.OPEN, Status.OFFERED, Status.ESCALATED, Status.ACCEPTED)
+WAITING = (Status.OPEN, Status.OFFERED, Status.ESCALATED)
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    """What a resident asked for, as understood."""
+
+    category: str
+    urgency: str
+    text: str
+    beneficiary: str | None = None
+    when_at: datetime | None = None
+    when_has_time: bool = False
+    compound_id: int | None = None
+    building: str | None = None
+    unit: str | None = None
+    room: str | None = None
+    phone: str | None = None
+
+
+async def create(
+    *, session: AsyncSession, resident_id: int, data: NewRequest, actor: str
+) -> HelpRequest:
+    """Store a new open request and its first event; its id is its number."""
+    request = HelpRequest(resident_id=resident_id, status=Status.OPEN, **data.__dict__)
+    session.add(request)
+    await session.flush()
+    await add_event(
+        session=session, request=request, actor=actor, kind="created", to_status=Status.OPEN
+    )
+    return request
+
+
+async def get(*, session: AsyncSession, number: int) -> HelpRequest:
+    """The request #number."""
+    request = await session.get(HelpRequest, number)
+    if request is None:
+        raise NotFound(f"no request #{number}")
+    return request
+
+
+async def add_event(
+    *,
+    session: AsyncSession,
+    request: HelpRequest,
+    actor: str,
+    kind: str,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    note: str | None = None,
+) -> None:
+    """Append one entry to the request's history."""
+    assert request.id is not None
+    session.add(
+        RequestEvent(
+            request_id=request.id,
+            actor=actor,
+            kind=kind,
+            from_status=from_status,
+            to_status=to_status,
+            note=note,
+        )
+    )
+
+
+async def transition(
+    *,
+    session: AsyncSession,
+    request: HelpRequest,
+    allowed: Iterable[str],
+    to: str,
+    actor: str,
+    kind: str,
+    note: str | None = None,
+    **values: Any,
+) -> HelpRequest:
+    """Move the request to `to` if it is still in one of `allowed` states, or raise Conflict.
+
+    The state check is part of the UPDATE, so of two racing transitions (two volunteers
+    accepting in the same second, on any number of processes) exactly one succeeds.
+    """
+    assert request.id is not None
+    allowed = tuple(allowed)
+    result = await session.execute(
+        update(HelpRequest)
+        .where(col(HelpRequest.id) == request.id, col(HelpRequest.status).in_(allowed))
+        .values(status=to, **values)
+        .returning(col(HelpRequest.status))
+    )
+    if result.scalar_one_or_none() is None:
+        await session.refresh(request)
+        raise Conflict(f"#{request.id} is {request.status}, not {'/'.join(allowed)}")
+    before = request.status
+    await session.refresh(request)
+    await add_event(
+        session=session,
+        request=request,
+        actor=actor,
+        kind=kind,
+        from_status=before,
+        to_status=to,
+        note=note,
+    )
+    return request
+
+
+async def of_resident(
+    *, session: AsyncSession, resident_id: int, statuses: Sequence[str] = ACTIVE
+) -> list[HelpRequest]:
+    """A resident's requests in these states, newest first."""
+    rows = await session.scalars(
+        select(HelpRequest)
+        .where(col(HelpRequest.resident_id) == resident_id, col(HelpRequest.status).in_(statuses))
+        .order_by(col(HelpRequest.id).desc())
+    )
+    return list(rows)
+
+
+async def of_volunteer(
+    *, session: AsyncSession, volunteer_id: int, statuses: Sequence[str] = (Status.ACCEPTED,)
+) -> list[HelpRequest]:
+    """A volunteer's tasks in these states, oldest first."""
+    rows = await session.scalars(
+        select(HelpRequest)
+        .where(col(HelpRequest.volunteer_id) == volunteer_id, col(HelpRequest.status).in_(statuses))
+        .order_by(col(HelpRequest.id))
+    )
+    return list(rows)
+
+
+async def history(*, session: AsyncSession, number: int) -> list[RequestEvent]:
+    """Every event of request #number, oldest first."""
+    rows = await session.scalars(
+        select(RequestEvent)
+        .where(col(RequestEvent.request_id) == number)
+        .order_by(col(RequestEvent.id))
+    )
+    return list(rows)
+
+
+async def counts_by_status(
+    *, session: AsyncSession, since: datetime | None = None
+) -> dict[str, int]:
+    """How many requests are in each state (created since `since`, if given)."""
+    query = select(col(HelpRequest.status), func.count()).group_by(col(HelpRequest.status))
+    if since is not None:
+        query = query.where(col(HelpRequest.created_at) >= since)
+    return {status: int(n) for status, n in (await session.execute(query)).all()}
+
+
+async def average_score(*, session: AsyncSession, since: datetime) -> tuple[float | None, int]:
+    """The mean score of requests closed since `since`, and how many were scored."""
+    row = (
+        await session.execute(
+            select(func.avg(HelpRequest.score), func.count(col(HelpRequest.score))).where(
+                col(HelpRequest.closed_at) >= since
+            )
+        )
+    ).one()
+    return (float(row[0]) if row[0] is not None else None), int(row[1])
+
+
+async def purge_personal(*, session: AsyncSession, request_ids: Sequence[int]) -> None:
+    """Erase the personal fields of these requests, keeping what anonymous counts need."""
+    if request_ids:
+        await session.execute(
+            update(HelpRequest)
+            .where(col(HelpRequest.id).in_(request_ids))
+            .values(
+                text=None, beneficiary=None, unit=None, room=None, phone=None, purged_at=utcnow()
+            )
+        )
