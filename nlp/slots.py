@@ -9,7 +9,8 @@ from nlp.numerals import NUM, NUM_CHARS, to_digits, to_int
 _PHONE_DIGIT = "[0-9零〇一二三四五六七八九幺]"
 # 11 digits starting 1[3-9], spaces or dashes allowed between them, nothing digit-like around.
 _PHONE = re.compile(
-    r"(?<!\d)1(?:[ -]?\d){10}(?!\d)"
+    # +86 / 0086 before the number is the country code, not part of a longer number.
+    r"(?:(?<!\d)|(?<=(?<!\d)86)|(?<=(?<!\d)0086))1(?:[ -]?\d){10}(?!\d)"
     rf"|(?<![0-9{NUM_CHARS}])[一幺](?:[ -]?{_PHONE_DIGIT}){{10}}(?![0-9{NUM_CHARS}])"
 )
 _MOBILE = re.compile(r"1[3-9]\d{9}")
