@@ -21,6 +21,8 @@ from nlp.where import Compounds, WhereReader
 
 # Small talk and questions about the account are about no particular time.
 _TIMELESS = frozenset({"unknown", "greeting", "thanks", "usage_help"})
+# Messages that describe a problem, whose bare parts of day are often the problem's time.
+_DESCRIBES_PROBLEM = frozenset({"request_help", "complaint"})
 # Intents sent by the resident who needs the help, so a beneficiary makes sense.
 _RESIDENT = frozenset({"request_help", "check_status", "cancel_request"})
 
@@ -75,8 +77,9 @@ class Parser:
         facts = IntentFacts(bool(touched), task_ref is not None, score_number, has_stars(text))
         intent = decide_intent(signals, lexicon.intent_order, facts)
         when = None
-        if intent == "request_help":
-            # A request describes its problem too (晚上黑漆漆的): a bare part of day must ask.
+        if intent in _DESCRIBES_PROBLEM:
+            # Requests and complaints tell a story too (晚上黑漆漆的, 说好上午来): a bare
+            # part of day is the help's time only in a clause that asks for something.
             when = self._when.read(clean, now, lambda a, b: _asks(signals, clean, a, b))
         elif intent not in _TIMELESS:
             when = self._when.read(clean, now)
