@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TextIO
 
 from storage.redact import mask_phones
 
@@ -18,12 +19,15 @@ class PhoneMask(logging.Filter):
         return True
 
 
-def setup_logging(level: str) -> None:
-    """Log to stderr at `level` through the phone mask."""
-    handler = logging.StreamHandler()
+def setup_logging(level: str, stream: TextIO | None = None) -> logging.Handler:
+    """Log to stderr (or `stream`) at `level` through the phone mask."""
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(PhoneMask())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # The driver logs every statement with its parameters at DEBUG: too much, even masked.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
+    return handler
