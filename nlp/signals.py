@@ -26,14 +26,21 @@ class CueIndex:
             self._add(f"u:{name}", cues)
         self._add_words("score", lexicon.scores)
         # Patterns stay separate: most start with a literal, which the regex engine finds with
-        # a fast scan, whereas an alternation of them would be tried at every position.
-        # Each comes with the characters its match can start with: a pattern whose lead
-        # characters are all absent from a message is not run on it at all.
-        self.patterns: dict[str, tuple[tuple[re.Pattern[str], frozenset[str] | None], ...]] = {
-            tag: tuple((p, lead_chars(p)) for p in found)
-            for tag, found in self._lists.items()
-            if found
+        # a fast scan, whereas an alternation of them would be tried at every position. And
+        # a pattern none of whose lead characters occur in a message is not run on it at all:
+        # `by_lead` maps a character to the patterns that can start with it.
+        self.patterns: dict[str, tuple[re.Pattern[str], ...]] = {
+            tag: tuple(found) for tag, found in self._lists.items() if found
         }
+        self.by_lead: dict[str, list[tuple[str, int]]] = {}
+        self.always: list[tuple[str, int]] = []
+        for tag, found in self.patterns.items():
+            for i, pattern in enumerate(found):
+                lead = lead_chars(pattern)
+                if lead is None:
+                    self.always.append((tag, i))
+                for ch in lead or ():
+                    self.by_lead.setdefault(ch, []).append((tag, i))
 
     def _add(self, tag: str, cues: CueSet, soft: str | None = None) -> None:
         self._add_words(tag, cues.words)
@@ -65,35 +72,45 @@ class CueIndex:
 class Signals:
     """Cue hits of one message; pattern cues are only evaluated when first asked about."""
 
-    __slots__ = ("_chars", "_done", "_patterns", "hits", "text")
+    __slots__ = ("_candidates", "_done", "_index", "hits", "text")
 
     def __init__(self, text: str, hits: dict[str, list[tuple[int, str]]], index: CueIndex) -> None:
         self.text = text
         self.hits = hits
-        self._patterns = index.patterns  # only tags that have patterns
+        self._index = index
         self._done: set[str] = set()
-        self._chars: frozenset[str] | None = None
+        self._candidates: dict[str, list[int]] | None = None
 
     def has(self, tag: str) -> bool:
         """Whether any word or pattern of the tag's cue group occurs."""
         if tag in self.hits:
             return True
-        if tag not in self._patterns or tag in self._done:
+        if tag in self._done or tag not in self._index.patterns:
             return False
         return bool(self.positions(tag))
 
     def positions(self, tag: str) -> list[tuple[int, str]]:
         """(offset, matched text) for every hit of the tag, words first, then patterns."""
-        if tag in self._patterns and tag not in self._done:
+        if tag not in self._done and tag in self._index.patterns:
             self._done.add(tag)
-            if self._chars is None:
-                self._chars = frozenset(self.text)
-            for pattern, lead in self._patterns[tag]:
-                if lead is not None and lead.isdisjoint(self._chars):
-                    continue
-                for match in pattern.finditer(self.text):
+            if self._candidates is None:
+                self._candidates = self._gather()
+            patterns = self._index.patterns[tag]
+            for i in self._candidates.get(tag, ()):
+                for match in patterns[i].finditer(self.text):
                     self.hits.setdefault(tag, []).append((match.start(), match.group()))
         return self.hits.get(tag, [])
+
+    def _gather(self) -> dict[str, list[int]]:
+        """tag -> indexes of its patterns that could match, from the message's characters."""
+        found: dict[str, set[int]] = {}
+        by_lead = self._index.by_lead
+        for ch in set(self.text):
+            for tag, i in by_lead.get(ch, ()):
+                found.setdefault(tag, set()).add(i)
+        for tag, i in self._index.always:
+            found.setdefault(tag, set()).add(i)
+        return {tag: sorted(indexes) for tag, indexes in found.items()}
 
     def words(self, tag: str) -> Iterator[str]:
         """The matched words of a tag, in text order."""
