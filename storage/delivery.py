@@ -1,0 +1,146 @@
+"""Outbox delivery bookkeeping: which messages are due, per user, and what became of them.
+
+`attempted_at` is the moment up to which the user's interactions were taken into account when
+a message was last tried. An interaction after it makes the message due again at once, even if
+its `next_attempt_at` lies far ahead: that is how a message waiting for the 48-hour window goes
+out as soon as the user writes again, without anything polling WeChat meanwhile.
+
+A pending message with `via = "template"` has been announced by a template message whose
+20-character field could not hold it; it waits for the user's reply to go out in full.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from storage import users
+from storage.models import OutboxMessage, User
+from storage.sql import affected
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    interacted = exists().where(
+        col(User.openid) == col(OutboxMessage.openid),
+        col(User.last_interaction_at) > col(OutboxMessage.attempted_at),
+    )
+    return or_(
+        and_(
+            col(OutboxMessage.status) == "pending",
+            or_(col(OutboxMessage.next_attempt_at) <= now, interacted),
+        ),
+        # A claimer that died mid-run: its lease runs out and the message is anyone's again.
+        and_(col(OutboxMessage.status) == "sending", col(OutboxMessage.lease_until) < now),
+    )
+
+
+async def claim_due(
+    *, session: AsyncSession, now: datetime, lease: timedelta, users_limit: int = 20
+) -> list[OutboxMessage]:
+    """Lease every due message of up to `users_limit` users (oldest first) to this process."""
+    due = _due(now)
+    openids = (
+        await session.scalars(
+            select(col(OutboxMessage.openid))
+            .where(due)
+            .group_by(col(OutboxMessage.openid))
+            .order_by(func.min(OutboxMessage.id))
+            .limit(users_limit)
+        )
+    ).all()
+    if not openids:
+        return []
+    # Claiming a user's messages together lets them go out merged. The guarded UPDATE is the
+    # lease: a row another process claimed meanwhile is no longer due, so exactly one gets it.
+    result = await session.scalars(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.openid).in_(openids), due)
+        .values(status="sending", lease_until=now + lease)
+        .returning(OutboxMessage)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(result.all(), key=lambda message: message.id or 0)
+
+
+async def users_of(*, session: AsyncSession, openids: Collection[str]) -> dict[str, User]:
+    """The users with these openids (an openid without a user row is left out)."""
+    if not openids:
+        return {}
+    found = await session.scalars(select(User).where(col(User.openid).in_(list(openids))))
+    return {user.openid: user for user in found}
+
+
+async def record_attempt(*, session: AsyncSession, ids: Collection[int], at: datetime) -> None:
+    """Note that these messages were tried with the user's interactions up to `at` in view."""
+    if ids:
+        await session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(list(ids)))
+            .values(attempted_at=at)
+        )
+
+
+async def release(
+    *,
+    session: AsyncSession,
+    ids: Collection[int],
+    at: datetime,
+    note: str | None = None,
+    via: str | None = None,
+) -> None:
+    """Give those of these messages still leased back as pending, due at `at`, no attempt counted."""
+    if not ids:
+        return
+    values: dict[str, object] = {"status": "pending", "next_attempt_at": at, "lease_until": None}
+    if note is not None:
+        values["last_error"] = note[:250]
+    if via is not None:
+        values["via"] = via
+    await session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(list(ids)), col(OutboxMessage.status) == "sending")
+        .values(**values)
+    )
+
+
+async def count_custom_sent(*, session: AsyncSession, openid: str, since: datetime) -> None:
+    """Count one customer-service message against the quota of the interaction at `since`."""
+    # Guarded by the interaction: if the user wrote again meanwhile, the fresh quota stays whole.
+    await session.execute(
+        update(User)
+        .where(col(User.openid) == openid, col(User.last_interaction_at) == since)
+        .values(cs_sent_since_interaction=col(User.cs_sent_since_interaction) + 1)
+    )
+
+
+async def use_up_custom_quota(
+    *, session: AsyncSession, openid: str, since: datetime, quota: int
+) -> None:
+    """Record that WeChat refused more customer-service messages after the interaction at `since`."""
+    await session.execute(
+        update(User)
+        .where(
+            col(User.openid) == openid,
+            col(User.last_interaction_at) == since,
+            col(User.cs_sent_since_interaction) < quota,
+        )
+        .values(cs_sent_since_interaction=quota)
+    )
+
+
+async def mark_unsubscribed(*, session: AsyncSession, openid: str, error: str) -> int:
+    """The user no longer follows the account: mark them so and fail their undelivered messages."""
+    await users.set_subscribed(session=session, openid=openid, subscribed=False)
+    return await affected(
+        session,
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.openid) == openid,
+            col(OutboxMessage.status).in_(("pending", "sending")),
+        )
+        .values(status="failed", last_error=error[:250], lease_until=None),
+    )
