@@ -164,7 +164,8 @@ class WhenReader:
             if day is None:
                 return None
         at: time | None = None
-        if expr.clock:
+        # 七八点 is no single hour: fall back on the day and part of day (明天早上七八点).
+        if expr.clock and expr.clock[0] >= 0:
             hour, minute, _ = expr.clock
             at = time_of_day(hour, minute, expr.part, self._pm, self._noon)
             if at is None:
