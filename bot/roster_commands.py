@@ -9,7 +9,7 @@ from typing import TextIO
 
 from bot.config import Config
 from bot.errors import InvalidInput
-from bot.roster_csv import RosterRow, decode, export_header, export_line, read_roster
+from bot.roster_csv import decode, export_header, export_line, read_roster
 from storage import migrate, roster
 from storage.db import Database, open_database
 from storage.org import Place, ensure_place
@@ -31,29 +31,25 @@ async def import_volunteers(config: Config, path: Path, out: TextIO) -> int:
         rows, problems = read_roster(decode(data), default_street=config.org.street)
     except InvalidInput as exc:
         raise InvalidInput(f"{path}: {exc}") from None
-    created = 0
     db = await _open(config)
     try:
         async with db.transaction() as session:
             places: dict[tuple[str, str, str, str | None], Place] = {}
+            volunteers = []
             for row in rows:
-                place = places.get(_place_key(row))
-                if place is None:
-                    place = await ensure_place(
+                key = (row.street, row.community, row.compound, row.volunteer.building)
+                if key not in places:
+                    places[key] = await ensure_place(
                         session=session,
                         street=row.street,
                         community=row.community,
                         compound=row.compound,
                         building=row.volunteer.building,
                     )
-                    places[_place_key(row)] = place
-                if await roster.upsert_volunteer(
-                    session=session,
-                    data=row.volunteer,
-                    place=place,
-                    task_limit=config.routing.task_limit,
-                ):
-                    created += 1
+                volunteers.append((row.volunteer, places[key]))
+            created = await roster.upsert_volunteers(
+                session=session, volunteers=volunteers, task_limit=config.routing.task_limit
+            )
     finally:
         await db.close()
     logger.info("imported %d volunteers from %s, skipped %d", len(rows), path, len(problems))
@@ -64,10 +60,6 @@ async def import_volunteers(config: Config, path: Path, out: TextIO) -> int:
     for problem in sorted(problems, key=lambda p: p.line):
         out.write(f"{problem}\n")
     return 0
-
-
-def _place_key(row: RosterRow) -> tuple[str, str, str, str | None]:
-    return row.street, row.community, row.compound, row.volunteer.building
 
 
 async def export_requests(config: Config, fmt: str, out: TextIO) -> int:

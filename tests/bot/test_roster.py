@@ -375,8 +375,9 @@ async def test_import_with_streets_and_availability_from_a_gbk_file(
 
 
 async def test_reimport_updates_without_duplicating(
-    db: Database, db_url: str, tmp_path: Path
+    db: Database, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(roster, "BATCH", 2)  # the second file spans two batches
     config = make_config(database={"url": db_url})
     first = write(
         tmp_path,
