@@ -57,7 +57,7 @@ async def import_volunteers(config: Config, path: Path, out: TextIO) -> int:
         f"imported {len(rows)} (created {created}, updated {len(rows) - created}), "
         f"skipped {len(problems)}\n"
     )
-    for problem in sorted(problems, key=lambda p: p.line):
+    for problem in problems:  # already in line order
         out.write(f"{problem}\n")
     return 0
 
