@@ -1,0 +1,354 @@
+"""The outbox delivered to WeChat after commit: merged per user, within WeChat's rules, retried.
+
+Per user, from the database (shared/spec/wechat.md):
+- inside the customer-service window and under its quota: customer-service text messages,
+  the user's messages merged oldest first, a blank line apart, `merge_limit` characters each;
+- otherwise one template message when `wechat.template_id` is set. WeChat shows 20 characters
+  of a template field, so a message that does not fit stays pending (marked as announced) and
+  goes out in full by customer service once the user answers;
+- without a template the messages wait, untouched, until the user's next interaction makes
+  them due again (storage/delivery.py). A slow re-check every `RECHECK` catches a template
+  configured meanwhile; nothing spins.
+
+Several processes may run this at once: each message is leased to one of them. Delivery is at
+least once: a message is marked sent in a transaction right after WeChat accepted it, and a
+crash in that instant leaves its lease to run out, after which another run sends it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from bot.config import Config
+from bot.errors import WeChatAPIError
+from bot.wechat_api import WeChatClient, WeChatRateLimited, WeChatUnavailable
+from storage import delivery, outbox
+from storage.db import Database
+from storage.models import OutboxMessage, User
+from storage.redact import mask
+from storage.types import utcnow
+
+logger = logging.getLogger(__name__)
+
+WINDOW = timedelta(hours=48)
+MESSAGE_QUOTA = 5  # customer-service messages per 48 h after a user's message
+EVENT_QUOTA, EVENT_SPAN = 3, timedelta(minutes=1)  # after a menu click, follow or scan
+OUTSIDE_WINDOW, QUOTA_USED, NOT_FOLLOWING = 45015, 45047, 43004
+TEMPLATE_FIELD = 20  # characters WeChat shows of a template field since May 2023
+TEMPLATE_REMARK = "回复公众号查看详情"
+JOINER = "\n\n"
+RECHECK = timedelta(hours=6)
+# An interaction being committed while we read users is at most this old (WeChat's 5 s deadline).
+INTERACTION_GRACE = timedelta(seconds=10)
+MAX_ROUNDS = 20  # batches per run, so stop() is never kept waiting by a long backlog
+PAUSING = (WeChatUnavailable, WeChatRateLimited)  # WeChat as a whole asks us to wait
+
+
+def custom_quota_left(user: User | None, now: datetime) -> int:
+    """How many customer-service messages WeChat accepts for `user` now."""
+    if user is None or user.last_interaction_at is None or not user.subscribed:
+        return 0
+    if user.last_interaction_kind == "message":
+        quota, span = MESSAGE_QUOTA, WINDOW
+    else:
+        quota, span = EVENT_QUOTA, EVENT_SPAN
+    if now - user.last_interaction_at > span:
+        return 0
+    return max(0, quota - user.cs_sent_since_interaction)
+
+
+def merge(messages: Sequence[OutboxMessage], limit: int) -> list[list[OutboxMessage]]:
+    """Runs of consecutive messages whose texts, joined by a blank line, fit in `limit`."""
+    chunks: list[list[OutboxMessage]] = []
+    size = 0
+    for message in messages:
+        grown = size + len(JOINER) + len(message.text)
+        if chunks and grown <= limit:
+            chunks[-1].append(message)
+            size = grown
+        else:  # a single message longer than the limit still goes, alone and whole
+            chunks.append([message])
+            size = len(message.text)
+    return chunks
+
+
+def template_data(texts: Sequence[str]) -> tuple[dict[str, str], bool]:
+    """The generic template fields announcing `texts`, and whether they show them whole."""
+    flat = " ".join(" ".join(text.split()) for text in texts)  # fields show no line breaks
+    whole = len(flat) <= TEMPLATE_FIELD
+    shown = flat if whole else flat[: TEMPLATE_FIELD - 1] + "…"
+    header = "您有一条新消息" if len(texts) == 1 else f"您有{len(texts)}条新消息"
+    return {"first": header, "keyword1": shown, "remark": TEMPLATE_REMARK}, whole
+
+
+class _Pause(Exception):
+    """WeChat as a whole asked us to wait (busy, unreachable, rate limited) until `until`."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(until.isoformat())
+        self.until = until
+
+
+class Deliverer:
+    """Delivers the outbox: kicked after commits, polled as a safety net, one run at a time."""
+
+    def __init__(
+        self,
+        db: Database,
+        client: WeChatClient,
+        config: Config,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        lease: timedelta = timedelta(minutes=2),
+        users_per_batch: int = 20,
+        merge_limit: int = 1500,
+        max_attempts: int = 3,
+        retry_base: timedelta = timedelta(seconds=30),
+        retry_cap: timedelta = timedelta(minutes=30),
+    ) -> None:
+        self._db = db
+        self._client = client
+        self._template_id = config.wechat.template_id
+        self._poll_interval = config.followups.poll_interval
+        self._clock = clock
+        self._lease = lease
+        self._users_per_batch = max(1, users_per_batch)
+        self._merge_limit = merge_limit
+        self._max_attempts = max(1, max_attempts)
+        self._retry_base = retry_base
+        self._retry_cap = retry_cap
+        self._wake = asyncio.Event()
+        self._running = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    # --- the background loop ---------------------------------------------------------------
+
+    def kick(self) -> None:
+        """Ask for a run soon (call after committing queued messages); kicks coalesce."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        """Run in the background: when kicked, and every poll interval as a safety net."""
+        if self._task is None:
+            self._stopping = False
+            self._wake.set()  # whatever was left queued before we started
+            self._task = asyncio.create_task(self._loop(), name="outbox-delivery")
+
+    async def stop(self) -> None:
+        """Let the current run finish, then end the loop."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping = True
+        async with self._running:
+            task.cancel()
+        await asyncio.wait([task])
+
+    async def _loop(self) -> None:
+        interval = self._poll_interval.total_seconds()
+        while not self._stopping:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(interval):
+                    await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self.run_once()
+            except Exception as exc:  # the safety net must outlive one bad run (database down)
+                # Only the class: a driver's message can quote the statement's parameters.
+                logger.error("outbox delivery run failed: %s", exc.__class__.__name__)
+
+    # --- one run -----------------------------------------------------------------------------
+
+    async def run_once(self) -> int:
+        """Deliver what is due now, in batches while they come back full; how many were sent."""
+        async with self._running:
+            sent = 0
+            for _ in range(MAX_ROUNDS):
+                delivered, more = await self._batch()
+                sent += delivered
+                if not more or self._stopping:
+                    break
+            return sent
+
+    async def _batch(self) -> tuple[int, bool]:
+        claimed_at = self._clock()
+        async with self._db.transaction() as session:
+            claimed = await delivery.claim_due(
+                session=session,
+                now=claimed_at,
+                lease=self._lease,
+                users_limit=self._users_per_batch,
+            )
+            people = await delivery.users_of(session=session, openids={m.openid for m in claimed})
+        by_user: dict[str, list[OutboxMessage]] = {}
+        for message in claimed:
+            by_user.setdefault(message.openid, []).append(message)
+        ids = [m.id for m in claimed if m.id is not None]
+        sent = 0
+        try:
+            for openid, messages in by_user.items():
+                if self._clock() >= claimed_at + self._lease / 2:
+                    # Give the rest back rather than send after our lease might have run out.
+                    await self._release(ids, claimed_at)
+                    return sent, True
+                sent += await self._to_user(openid, people.get(openid), messages)
+        except _Pause as pause:
+            await self._release(ids, pause.until)
+            return sent, False
+        return sent, len(by_user) == self._users_per_batch
+
+    async def _to_user(self, openid: str, user: User | None, messages: list[OutboxMessage]) -> int:
+        """Deliver one user's claimed messages; how many were sent."""
+        now = self._clock()
+        # A later interaction, even one being committed as we read, makes these due again.
+        seen = (user.last_interaction_at if user else None) or now - INTERACTION_GRACE
+        if user is not None and not user.subscribed:
+            await self._unsubscribed(openid, "user does not follow the account")
+            return 0
+        left = custom_quota_left(user, now)
+        chunks = merge(messages, self._merge_limit)
+        sent = 0
+        for index, chunk in enumerate(chunks):
+            rest = [m for later in chunks[index:] for m in later]
+            if left <= 0:
+                return sent + await self._fall_back(openid, rest, seen, now, "window closed")
+            try:
+                await self._client.send_text(openid, JOINER.join(m.text for m in chunk))
+            except WeChatAPIError as exc:
+                if exc.errcode in (OUTSIDE_WINDOW, QUOTA_USED):
+                    # Our view of the window was off: trust WeChat until the user writes again.
+                    await self._use_up_quota(openid, user)
+                    reason = f"errcode {exc.errcode}"
+                    return sent + await self._fall_back(openid, rest, seen, now, reason)
+                if await self._failed(openid, chunk, exc, seen, now):
+                    return sent
+                continue
+            await self._sent(openid, chunk, "custom", seen, counted=user)
+            left -= 1
+            sent += len(chunk)
+        return sent
+
+    async def _fall_back(
+        self, openid: str, messages: list[OutboxMessage], seen: datetime, now: datetime, why: str
+    ) -> int:
+        """Announce by template what customer service cannot carry now, or let it wait."""
+        fresh = [m for m in messages if m.via != "template"]  # not announced yet
+        if not self._template_id or not fresh:
+            await self._wait(messages, seen, now, f"waits for the user: {why}")
+            return 0
+        data, whole = template_data([m.text for m in fresh])
+        try:
+            await self._client.send_template(openid, self._template_id, data)
+        except WeChatAPIError as exc:
+            if isinstance(exc, PAUSING) or exc.errcode == NOT_FOLLOWING:
+                await self._failed(openid, fresh, exc, seen, now)
+                return 0
+            # A refused template (often a wrong template_id) must not lose the messages.
+            logger.warning("template to %s refused: errcode %s", mask(openid), exc.errcode)
+            await self._wait(messages, seen, now, f"template refused: errcode {exc.errcode}")
+            return 0
+        if whole:
+            await self._sent(openid, fresh, "template", seen)
+            await self._wait([m for m in messages if m.via == "template"], seen, now, why)
+            return len(fresh)
+        logger.info("announced %d message(s) to %s by template", len(fresh), mask(openid))
+        await self._wait(messages, seen, now, f"announced by template: {why}", via="template")
+        return 0
+
+    async def _failed(
+        self,
+        openid: str,
+        messages: list[OutboxMessage],
+        exc: WeChatAPIError,
+        seen: datetime,
+        now: datetime,
+    ) -> bool:
+        """Handle an error other than the window's; True when the user's turn is over."""
+        if exc.errcode == NOT_FOLLOWING:
+            await self._unsubscribed(openid, f"errcode {exc.errcode}: {exc.errmsg}")
+            return True
+        transient = isinstance(exc, PAUSING)
+        attempts = max(m.attempts for m in messages) + 1
+        # The exponent is bounded: transient errors never give up, and timedelta overflows.
+        delay = min(self._retry_base * 2 ** min(attempts - 1, 20), self._retry_cap)
+        if isinstance(exc, PAUSING):
+            delay = max(delay, timedelta(seconds=exc.retry_after))
+        give_up = not transient and attempts >= self._max_attempts
+        ids = [m.id for m in messages if m.id is not None]
+        async with self._db.transaction() as session:
+            await outbox.mark_retry(
+                session=session,
+                ids=ids,
+                error=f"errcode {exc.errcode}: {exc.errmsg}",
+                at=now + delay,
+                give_up=give_up,
+            )
+            await delivery.record_attempt(session=session, ids=ids, at=seen)
+        how = "failed for good" if give_up else f"retry in {delay.total_seconds():.0f}s"
+        logger.warning("to %s: errcode %s, %s", mask(openid), exc.errcode, how)
+        if transient:
+            raise _Pause(now + delay)
+        return False
+
+    # --- what became of the messages, each in its own transaction ----------------------------
+
+    async def _sent(
+        self,
+        openid: str,
+        messages: list[OutboxMessage],
+        via: str,
+        seen: datetime,
+        *,
+        counted: User | None = None,
+    ) -> None:
+        """Record a delivery; `counted` is the user whose customer-service quota it used."""
+        ids = [m.id for m in messages if m.id is not None]
+        async with self._db.transaction() as session:
+            await outbox.mark_sent(session=session, ids=ids, via=via)
+            await delivery.record_attempt(session=session, ids=ids, at=seen)
+            if counted is not None and counted.last_interaction_at is not None:
+                since = counted.last_interaction_at
+                await delivery.count_custom_sent(session=session, openid=openid, since=since)
+        logger.info("delivered %d message(s) to %s by %s", len(ids), mask(openid), via)
+
+    async def _wait(
+        self,
+        messages: list[OutboxMessage],
+        seen: datetime,
+        now: datetime,
+        note: str,
+        *,
+        via: str | None = None,
+    ) -> None:
+        ids = [m.id for m in messages if m.id is not None]
+        if not ids:
+            return
+        async with self._db.transaction() as session:
+            await delivery.release(session=session, ids=ids, at=now + RECHECK, note=note, via=via)
+            await delivery.record_attempt(session=session, ids=ids, at=seen)
+        logger.info("%d message(s) to %s wait for the user", len(ids), mask(messages[0].openid))
+
+    async def _release(self, ids: list[int], at: datetime) -> None:
+        async with self._db.transaction() as session:
+            await delivery.release(session=session, ids=ids, at=at)
+
+    async def _use_up_quota(self, openid: str, user: User | None) -> None:
+        if user is None or user.last_interaction_at is None:
+            return
+        async with self._db.transaction() as session:
+            await delivery.use_up_custom_quota(
+                session=session,
+                openid=openid,
+                since=user.last_interaction_at,
+                quota=MESSAGE_QUOTA,
+            )
+
+    async def _unsubscribed(self, openid: str, error: str) -> None:
+        async with self._db.transaction() as session:
+            failed = await delivery.mark_unsubscribed(session=session, openid=openid, error=error)
+        logger.info("%s does not follow the account; %d message(s) failed", mask(openid), failed)
