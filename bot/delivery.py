@@ -204,12 +204,12 @@ class Deliverer:
 
     async def _to_user(self, openid: str, user: User | None, messages: list[OutboxMessage]) -> int:
         """Deliver one user's claimed messages; how many were sent."""
-        now = self._clock()
-        # A later interaction, even one being committed as we read, makes these due again.
-        seen = (user.last_interaction_at if user else None) or now - INTERACTION_GRACE
         if user is not None and not user.subscribed:
             await self._unsubscribed(openid, "user does not follow the account")
             return 0
+        now = self._clock()
+        # A later interaction, even one being committed as we read, makes these due again.
+        seen = (user.last_interaction_at if user else None) or now - INTERACTION_GRACE
         left = custom_quota_left(user, now)
         chunks = merge(messages, self._merge_limit)
         sent = 0
