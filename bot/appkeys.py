@@ -8,6 +8,7 @@ from aiohttp import web
 
 from bot.config import Config
 from bot.dispatch import Dispatcher
+from bot.runtime import Runtime
 from bot.wechat_protocol import WeChatProtocol
 from storage.db import Database
 
@@ -16,3 +17,4 @@ DATABASE = web.AppKey("database", Database)
 PROTOCOL = web.AppKey("protocol", WeChatProtocol)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 BACKGROUND = web.AppKey("background", set[asyncio.Future[None]])
+RUNTIME = web.AppKey("runtime", Runtime)

@@ -6,8 +6,10 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -34,10 +36,54 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Database drivers run in threads; under load the event loop holds the GIL, and a thread
     # waiting for it loses up to the whole switch interval (5 ms by default) per query.
     sys.setswitchinterval(0.0005)
-    app = create_app(config)
-    logger.info("serving on http://%s:%d", config.server.host, config.server.port)
+    app = create_app(config, scheduler=not args.no_scheduler)
+    logger.info(
+        "serving on http://%s:%d%s",
+        config.server.host,
+        config.server.port,
+        " (no scheduler)" if args.no_scheduler else "",
+    )
     web.run_app(app, host=config.server.host, port=config.server.port, print=None, access_log=None)
     return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from bot.logs import setup_logging
+    from bot.runtime import running
+
+    config = _config(args)
+    setup_logging(config.server.log_level)
+    sys.setswitchinterval(0.0005)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        async with running(config, scheduler=True):
+            logger.info("worker running: follow-ups and outbound delivery")
+            await stop.wait()
+        logger.info("worker stopped")
+
+    asyncio.run(run())
+    return 0
+
+
+def cmd_import_volunteers(args: argparse.Namespace) -> int:
+    from bot.roster_commands import import_volunteers
+
+    return asyncio.run(import_volunteers(_config(args), Path(args.file), sys.stdout))
+
+
+def cmd_export_requests(args: argparse.Namespace) -> int:
+    from bot.roster_commands import export_requests
+
+    try:
+        return asyncio.run(export_requests(_config(args), args.format, sys.stdout))
+    except BrokenPipeError:
+        # The reader went away (`| head`): not an error; silence the final flush too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -89,12 +135,36 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     serve = with_config(commands.add_parser("serve", help="run the webhook server"))
+    serve.add_argument(
+        "--no-scheduler",
+        action="store_true",
+        help="web only: leave follow-ups to a `jinlin worker`",
+    )
     serve.set_defaults(run=cmd_serve)
+
+    worker = with_config(
+        commands.add_parser("worker", help="run follow-ups and outbound delivery only")
+    )
+    worker.set_defaults(run=cmd_worker)
 
     parse = commands.add_parser("parse", help="understand JSON-lines messages (shared/spec/nlp.md)")
     parse.add_argument("--now", help="local time relative times resolve against (default: now)")
     parse.add_argument("file", nargs="?", help="JSON lines {id, text} (default: standard input)")
     parse.set_defaults(run=cmd_parse)
+
+    imports = commands.add_parser("import", help="import data")
+    import_what = imports.add_subparsers(dest="import_command", required=True, metavar="WHAT")
+    volunteers = with_config(
+        import_what.add_parser("volunteers", help="volunteers from a CSV file (product.md)")
+    )
+    volunteers.add_argument("file", metavar="FILE.csv")
+    volunteers.set_defaults(run=cmd_import_volunteers)
+
+    exports = commands.add_parser("export", help="export data")
+    export_what = exports.add_subparsers(dest="export_command", required=True, metavar="WHAT")
+    requests = with_config(export_what.add_parser("requests", help="one row per request"))
+    requests.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    requests.set_defaults(run=cmd_export_requests)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")

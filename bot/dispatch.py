@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Config
 from bot.inbound import Inbound
 from bot.router import Router
-from handlers.context import Ctx
+from handlers.context import Ctx, Notifier
 from storage import messages, outbox, users, volunteers
 from storage.db import Database
 from storage.models import User
@@ -35,18 +35,6 @@ MAX_BATCH = 64
 
 class TextParser(Protocol):
     def parse(self, text: str, now: datetime) -> Any: ...
-
-
-class Notifier:
-    """Queues messages to other people inside the current transaction."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-        self.queued = 0
-
-    async def __call__(self, openid: str, text: str) -> None:
-        await outbox.enqueue(session=self._session, openid=openid, text=text)
-        self.queued += 1
 
 
 @dataclass

@@ -30,4 +30,6 @@ def setup_logging(level: str, stream: TextIO | None = None) -> logging.Handler:
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     # The driver logs every statement with its parameters at DEBUG: too much, even masked.
     logging.getLogger("aiosqlite").setLevel(logging.INFO)
+    # APScheduler reports every run of the two-second sweep at INFO.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     return handler

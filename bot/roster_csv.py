@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput
 from nlp.model import CATEGORIES
+from storage.availability import WORDS
 from storage.roster import VolunteerData
 
 if TYPE_CHECKING:
@@ -50,15 +51,6 @@ SKILLS: dict[str, str] = {
 }
 
 # The slots a volunteer can be available in, each with its Chinese name.
-AVAILABILITY: dict[str, str] = {
-    "anytime": "随时",
-    "weekday": "工作日",
-    "weekend": "周末",
-    "morning": "上午",
-    "afternoon": "下午",
-    "evening": "晚上",
-}
-_SLOTS = {**{name: name for name in AVAILABILITY}, **{c: n for n, c in AVAILABILITY.items()}}
 
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 # 3号楼 / 3栋 / A座 are all building "3" or "A", as the message parser reads them.
@@ -190,8 +182,7 @@ def _valid_row(
         phone=parse_phone(value["phone"]),
         skills=parse_names(value["skills"], SKILLS, "skill"),
         building=building,
-        availability=parse_names(value.get("availability", ""), _SLOTS, "availability")
-        or ("anytime",),
+        availability=parse_availability(value.get("availability", "")) or ("anytime",),
     )
     return RosterRow(line, volunteer, street, value["community"], value["compound"])
 
@@ -214,6 +205,20 @@ def parse_building(cell: str) -> str | None:
     name = unicodedata.normalize("NFKC", cell).strip()
     match = _BUILDING.fullmatch(name)
     return (match[1] if match else name) or None
+
+
+def parse_availability(cell: str) -> tuple[str, ...]:
+    """When a volunteer is free ("周末|晚上"), as the slots routing matches against."""
+    slots: list[str] = []
+    for part in unicodedata.normalize("NFKC", cell).split("|"):
+        word = part.strip()
+        if not word:
+            continue
+        named = WORDS.get(word.lower())
+        if named is None:
+            raise InvalidInput(f'unknown availability "{word}"')
+        slots += [slot for slot in named if slot not in slots]
+    return tuple(slots)
 
 
 def parse_names(cell: str, table: dict[str, str], what: str) -> tuple[str, ...]:

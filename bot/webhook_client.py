@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from xml.etree import ElementTree
@@ -33,10 +34,19 @@ class Answer:
 class WeChatPusher:
     """Builds, signs (and in safe/compat mode encrypts) messages and posts them to /wechat."""
 
-    def __init__(self, url: str, config: WeChatConfig, session: aiohttp.ClientSession) -> None:
+    def __init__(
+        self,
+        url: str,
+        config: WeChatConfig,
+        session: aiohttp.ClientSession,
+        on_interaction: Callable[[str, str], None] | None = None,
+    ) -> None:
         self.url = url
         self.config = config
         self.session = session
+        # WeChat itself knows every interaction (it opens the 48-hour window); a stand-in for
+        # its API learns of them through this.
+        self.on_interaction = on_interaction
         self.crypto = (
             WeChatCrypto(config.token, config.encoding_aes_key, config.appid)
             if config.mode != "plain"
@@ -96,6 +106,12 @@ class WeChatPusher:
 
     async def post(self, xml: str, encrypt: bool | None = None) -> Answer:
         """Post one message and read the reply."""
+        if self.on_interaction is not None:
+            kind = _interaction_of(xml)
+            if kind:
+                self.on_interaction(
+                    ElementTree.fromstring(xml).findtext("FromUserName") or "", kind
+                )
         query, body = self.signed(xml, encrypt)
         async with self.session.post(self.url, params=query, data=body.encode()) as response:
             text = await response.text()
@@ -117,3 +133,15 @@ class WeChatPusher:
                 root.findtext("Nonce"),
             )
         return ElementTree.fromstring(body).findtext("Content")
+
+
+def _interaction_of(xml: str) -> str | None:
+    root = ElementTree.fromstring(xml)
+    if root.findtext("MsgType") != "event":
+        return "message"
+    event = (root.findtext("Event") or "").lower()
+    if event in ("click", "view"):
+        return "click"
+    if event in ("subscribe", "scan"):
+        return "follow"
+    return None

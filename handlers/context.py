@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Config
+from storage import outbox
 
 Notify = Callable[[str, str], Awaitable[None]]
 
@@ -40,3 +41,15 @@ class Ctx:
         """Message every configured community worker."""
         for openid in self.config.admin.openids:
             await self.notify(openid, text)
+
+
+class Notifier:
+    """Queues messages to people inside the current transaction (delivered after commit)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self.queued = 0
+
+    async def __call__(self, openid: str, text: str) -> None:
+        await outbox.enqueue(session=self._session, openid=openid, text=text)
+        self.queued += 1

@@ -146,6 +146,7 @@ async def cancel(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
             to=Status.CANCELLED,
             actor=msg.openid,
             kind="cancelled",
+            closed_at=ctx.now,
         )
     except Conflict:
         return f"求助 #{chosen.id} 已经{texts.STATUS_WORDS.get(chosen.status, chosen.status)}，无需取消。"
@@ -164,6 +165,7 @@ async def cancel_all(ctx: Ctx, user: User, *, actor: str) -> None:
             actor=actor,
             kind="cancelled",
             note="居民删除了个人信息",
+            closed_at=ctx.now,
         )
         await _tell_volunteers_cancelled(ctx, request)
 

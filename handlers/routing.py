@@ -136,6 +136,8 @@ async def accept(
         note=volunteer.name,
         volunteer_id=volunteer.id,
         accepted_at=ctx.now,
+        reminded_at=None,
+        checked_in_at=None,
     )
     await offers.end(
         session=ctx.session, request_id=request.id, outcome="accepted", volunteer_id=volunteer.id

@@ -13,22 +13,13 @@ from handlers.context import Ctx
 from handlers.places import answer_location, compound_named, only_compound
 from nlp import CATEGORIES
 from storage import org, volunteers
-from storage.availability import SLOTS
+from storage.availability import SLOTS, slots_in
 from storage.models import User
 
 router = Router("signup")
 
 SKILL_CHOICES = [c for c in CATEGORIES if c != "other"]
 SLOT_CHOICES = list(SLOTS)
-SLOT_WORDS = {
-    "随时": ["anytime"],
-    "都行": ["anytime"],
-    "都可以": ["anytime"],
-    "周末": ["weekend_day", "weekend_evening"],
-    "工作日": ["weekday_day", "weekday_evening"],
-    "晚上": ["weekday_evening", "weekend_evening"],
-    "白天": ["weekday_day", "weekend_day"],
-}
 QUIT = ("取消报名", "不报了", "算了", "退出")
 _NUMBER = re.compile(r"\d+")
 
@@ -140,9 +131,7 @@ async def time_answer(ctx: Ctx, msg: Inbound, user: User, dialog_data: dict[str,
         await dialog.finish(ctx, user)
         return "好的，已取消报名。随时欢迎您再来！"
     slots = _picked(text, SLOT_CHOICES)
-    for word, named in SLOT_WORDS.items():
-        if word in text:
-            slots += [s for s in named if s not in slots]
+    slots += [slot for slot in slots_in(text) if slot not in slots]
     if not slots:
         return "没看明白，请回复编号，例如“2 3”。\n" + _time_question()
     await dialog.ask(ctx, user, Signup.NAME, {**dialog_data, "availability": slots})

@@ -15,6 +15,28 @@ SLOTS = {
 }
 DAY_STARTS, EVENING_STARTS, NIGHT_STARTS = 7, 18, 22
 
+_DAYS = ("weekday_day", "weekend_day")
+_EVENINGS = ("weekday_evening", "weekend_evening")
+# Words people (and rosters) use for when they are free, and the slots each stands for.
+WORDS: dict[str, tuple[str, ...]] = {
+    **{name: (name,) for name in SLOTS},
+    **{chinese: (name,) for name, chinese in SLOTS.items()},
+    "都行": ("anytime",),
+    "都可以": ("anytime",),
+    "weekday": ("weekday_day", "weekday_evening"),
+    "工作日": ("weekday_day", "weekday_evening"),
+    "weekend": ("weekend_day", "weekend_evening"),
+    "周末": ("weekend_day", "weekend_evening"),
+    "day": _DAYS,
+    "白天": _DAYS,
+    "morning": _DAYS,
+    "上午": _DAYS,
+    "afternoon": _DAYS,
+    "下午": _DAYS,
+    "evening": _EVENINGS,
+    "晚上": _EVENINGS,
+}
+
 
 def slot_of(local_at: datetime) -> str | None:
     """The slot a local time falls in; None at night (only "anytime" volunteers then)."""
@@ -34,3 +56,14 @@ def is_available(slots: Iterable[str], local_at: datetime, has_time: bool) -> bo
         return slot_of(local_at) in slots
     week = "weekend" if local_at.weekday() >= 5 else "weekday"
     return any(slot.startswith(week) for slot in slots)
+
+
+def slots_in(text: str) -> list[str]:
+    """The slots named in free text, longest words first (工作日白天 is not also 白天)."""
+    found: list[str] = []
+    rest = text.lower()
+    for word in sorted(WORDS, key=len, reverse=True):
+        if word in rest:
+            rest = rest.replace(word, " ")
+            found += [slot for slot in WORDS[word] if slot not in found]
+    return found

@@ -138,6 +138,11 @@ class HelpRequest(SQLModel, table=True):
     done_at: datetime | None = _at()
     closed_at: datetime | None = _at()
     purged_at: datetime | None = _at()
+    # Follow-ups: the state and these times decide what is due, so none can be lost or fire
+    # for a request that moved on; each is claimed by setting its mark in a guarded UPDATE.
+    reminded_at: datetime | None = _at()
+    checked_in_at: datetime | None = _at()
+    asked_score_at: datetime | None = _at()
 
 
 class RequestEvent(SQLModel, table=True):
@@ -164,18 +169,12 @@ class Offer(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=16)  # accepted/taken/declined/closed
 
 
-class FollowUp(SQLModel, table=True):
-    """A follow-up due at a time; the database row, not a scheduler job, is the truth."""
+class ScheduledRun(SQLModel, table=True):
+    """A periodic job's run, claimed once by whichever process gets there first."""
 
-    __tablename__ = "follow_up"
-    __table_args__ = (Index("ix_follow_up_due", "status", "due_at"),)
-    id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=32)
-    request_id: int | None = Field(default=None, foreign_key="help_request.id", index=True)
-    due_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
-    status: str = Field(default="pending", max_length=16)  # pending/fired/cancelled
-    fired_at: datetime | None = _at()
-    created_at: datetime = _created()
+    __tablename__ = "scheduled_run"
+    key: str = Field(primary_key=True, max_length=64)  # e.g. "digest:2026-11-23"
+    fired_at: datetime = _created()
 
 
 # --- WeChat bookkeeping -------------------------------------------------------------------

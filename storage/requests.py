@@ -188,3 +188,25 @@ async def purge_personal(*, session: AsyncSession, request_ids: Sequence[int]) -
                 text=None, beneficiary=None, unit=None, room=None, phone=None, purged_at=utcnow()
             )
         )
+
+
+async def in_status(*, session: AsyncSession, statuses: Sequence[str]) -> list[HelpRequest]:
+    """Every request in these states, oldest first."""
+    rows = await session.scalars(
+        select(HelpRequest)
+        .where(col(HelpRequest.status).in_(statuses))
+        .order_by(col(HelpRequest.id))
+    )
+    return list(rows)
+
+
+async def ended_before(*, session: AsyncSession, before: datetime) -> list[int]:
+    """Numbers of requests that ended (closed, cancelled, expired) before `before`, unpurged."""
+    rows = await session.scalars(
+        select(col(HelpRequest.id)).where(
+            col(HelpRequest.status).in_((Status.CLOSED, Status.CANCELLED, Status.EXPIRED)),
+            col(HelpRequest.purged_at).is_(None),
+            col(HelpRequest.closed_at) < before,
+        )
+    )
+    return [n for n in rows if n is not None]

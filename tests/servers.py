@@ -1,4 +1,4 @@
-"""Real servers on loopback for tests: Jinlin itself (and later the WeChat stand-in)."""
+"""Real servers on loopback for tests: Jinlin itself and the stand-in for WeChat's API."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from bot.config import Config
 from bot.dispatch import TextParser
 from bot.server import create_app
 from bot.webhook_client import WeChatPusher
+from bot.wechat_standin import STANDIN, StandinState, create_standin
 
 
 @asynccontextmanager
@@ -35,11 +36,21 @@ class Running:
     url: str
     http: aiohttp.ClientSession
     wechat: WeChatPusher
+    standin: StandinState
 
 
 @asynccontextmanager
-async def jinlin(config: Config, parser: TextParser) -> AsyncIterator[Running]:
-    """Jinlin's server on loopback, with a pusher that talks to it like WeChat."""
-    app = create_app(config, parser=parser)
-    async with serving(app) as url, aiohttp.ClientSession() as http:
-        yield Running(app, url, http, WeChatPusher(f"{url}/wechat", config.wechat, http))
+async def jinlin(
+    config: Config, parser: TextParser, *, scheduler: bool = False
+) -> AsyncIterator[Running]:
+    """Jinlin's server on loopback with its WeChat API pointed at a stand-in, and a pusher
+    that talks to the webhook like WeChat (telling the stand-in of each interaction)."""
+    standin_app = create_standin(config.wechat.appid, config.wechat.secret, real_time=True)
+    standin = standin_app[STANDIN]
+    async with serving(standin_app) as api_url:
+        data = config.model_dump()
+        data["wechat"]["api_base_url"] = api_url
+        app = create_app(Config.model_validate(data), parser=parser, scheduler=scheduler)
+        async with serving(app) as url, aiohttp.ClientSession() as http:
+            pusher = WeChatPusher(f"{url}/wechat", config.wechat, http, standin.interact)
+            yield Running(app, url, http, pusher, standin)

@@ -178,8 +178,9 @@ def test_the_street_column_is_optional() -> None:
     [
         ("", ("anytime",)),
         ("anytime", ("anytime",)),
-        ("weekend|晚上", ("weekend", "evening")),
-        ("工作日|Morning|下午", ("weekday", "morning", "afternoon")),
+        ("weekend|晚上", ("weekend_day", "weekend_evening", "weekday_evening")),
+        ("工作日|Morning|下午", ("weekday_day", "weekday_evening", "weekend_day")),
+        ("周末白天", ("weekend_day",)),
     ],
 )
 def test_the_availability_column_is_optional(cell: str, slots: tuple[str, ...]) -> None:
@@ -368,9 +369,9 @@ async def test_import_with_streets_and_availability_from_a_gbk_file(
         ("配置街道", "幸福社区", "阳光花园"),
     }
     found = await volunteers_by_openid(db)
-    assert found["oG-001"][0].availability == "morning|weekend"
+    assert found["oG-001"][0].availability == "weekday_day|weekend_day|weekend_evening"
     assert found["oG-002"][0].availability == "anytime"
-    assert found["oG-003"][0].availability == "evening"
+    assert found["oG-003"][0].availability == "weekday_evening|weekend_evening"
     assert found["oG-003"][0].phone == "15000150000"
 
 

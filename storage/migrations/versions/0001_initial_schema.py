@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 21:34:44.080856
+Create Date: 2026-11-22 21:42:43.475437
 """
 
 from collections.abc import Sequence
@@ -54,6 +54,11 @@ def upgrade() -> None:
     sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('reply', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('delivery', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+    sa.PrimaryKeyConstraint('key')
+    )
+    op.create_table('scheduled_run',
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('fired_at', storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('key')
     )
     op.create_table('street',
@@ -172,6 +177,9 @@ def upgrade() -> None:
     sa.Column('done_at', storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('closed_at', storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('purged_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reminded_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('checked_in_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('asked_score_at', storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['compound_id'], ['compound.id'], ),
     sa.ForeignKeyConstraint(['resident_id'], ['user.id'], ),
     sa.ForeignKeyConstraint(['volunteer_id'], ['volunteer.id'], ),
@@ -182,21 +190,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_help_request_resident_id'), ['resident_id'], unique=False)
         batch_op.create_index('ix_help_request_status', ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_help_request_volunteer_id'), ['volunteer_id'], unique=False)
-
-    op.create_table('follow_up',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-    sa.Column('request_id', sa.Integer(), nullable=True),
-    sa.Column('due_at', storage.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('fired_at', storage.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['request_id'], ['help_request.id'], ),
-    sa.PrimaryKeyConstraint('id')
-    )
-    with op.batch_alter_table('follow_up', schema=None) as batch_op:
-        batch_op.create_index('ix_follow_up_due', ['status', 'due_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_follow_up_request_id'), ['request_id'], unique=False)
 
     op.create_table('offer',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -243,11 +236,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_offer_request_id'))
 
     op.drop_table('offer')
-    with op.batch_alter_table('follow_up', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_follow_up_request_id'))
-        batch_op.drop_index('ix_follow_up_due')
-
-    op.drop_table('follow_up')
     with op.batch_alter_table('help_request', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_help_request_volunteer_id'))
         batch_op.drop_index('ix_help_request_status')
@@ -277,6 +265,7 @@ def downgrade() -> None:
 
     op.drop_table('community')
     op.drop_table('street')
+    op.drop_table('scheduled_run')
     op.drop_table('processed_message')
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_message_openid'))

@@ -1,0 +1,82 @@
+"""What runs behind the webhook in every process: the database, WeChat's API, delivery of
+the outbox, and (in one process or the worker) the follow-up scheduler."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from bot.config import Config
+from bot.delivery import Deliverer
+from bot.errors import ConfigError
+from bot.scheduler import FollowupScheduler
+from bot.wechat_api import WeChatClient
+from storage import migrate, org
+from storage.db import Database, open_database
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    config: Config
+    db: Database
+    client: WeChatClient
+    deliverer: Deliverer
+    scheduler: FollowupScheduler | None
+
+    def queued(self) -> None:
+        """Messages were committed to the outbox: deliver them soon."""
+        self.deliverer.kick()
+
+
+async def prepare_database(db: Database, config: Config) -> None:
+    """Migrate SQLite by itself; insist PostgreSQL is migrated; seed the configured places."""
+    if db.is_sqlite:
+        await migrate.upgrade(db)
+    else:
+        current, head = await migrate.current_revision(db), migrate.head_revision()
+        if current != head:
+            raise ConfigError(
+                f"database schema is at {current or 'nothing'}, this code needs {head}: "
+                "run `jinlin db upgrade`"
+            )
+    async with db.transaction() as session:
+        for compound in config.org.compounds:
+            await org.ensure_place(
+                session=session,
+                street=config.org.street,
+                community=config.org.community,
+                compound=compound,
+            )
+        if not config.org.compounds:
+            await org.ensure_street(
+                session=session, street=config.org.street, community=config.org.community
+            )
+
+
+@asynccontextmanager
+async def running(config: Config, *, scheduler: bool) -> AsyncIterator[Runtime]:
+    """Open everything for `config`; close it all, in reverse, on the way out."""
+    db = open_database(config.database.url)
+    try:
+        await prepare_database(db, config)
+        async with WeChatClient(config.wechat, db) as client:
+            deliverer = Deliverer(db, client, config)
+            runtime = Runtime(config, db, client, deliverer, None)
+            await deliverer.start()
+            try:
+                if scheduler:
+                    runtime.scheduler = FollowupScheduler(config, db, runtime.queued)
+                    await runtime.scheduler.start()
+                try:
+                    yield runtime
+                finally:
+                    if runtime.scheduler is not None:
+                        await runtime.scheduler.stop()
+            finally:
+                await deliverer.stop()
+    finally:
+        await db.close()
