@@ -146,3 +146,12 @@ def test_parse_is_thread_safe(parser: Parser) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         together = list(pool.map(lambda text: parser.parse(text, NOW), texts))
     assert together == alone
+
+
+def test_parse_keeps_no_per_text_cache(parser: Parser) -> None:
+    """bench/bench_parse.py repeats the dev set: a cache keyed on texts would fake its rate."""
+    text = "明天下午三点谁能陪我妈去医院 12号楼"
+    first, again = parser.parse(text, NOW), parser.parse(text, NOW)
+    assert first == again and first is not again
+    sources = "\n".join(path.read_text("utf-8") for path in (REPO / "nlp").glob("*.py"))
+    assert "lru_cache" not in sources and "functools" not in sources
