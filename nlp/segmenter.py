@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
 import re
 import tempfile
@@ -36,26 +37,58 @@ class Segmenter:
         tokenizer.tmp_dir = str(directory)
         tokenizer.initialize()
         self.tokenizer = tokenizer
+        # jieba's prefix dictionary (word or word prefix -> frequency, 0 for a prefix) and
+        # each word's score as jieba's `calc` computes it, log(freq) - log(total), so the
+        # routes below add the very same floats and pick the very same segmentation.
+        self._prefixes: dict[str, int] = tokenizer.FREQ
+        logtotal = math.log(tokenizer.total)
+        self._scores = {w: math.log(f) - logtotal for w, f in self._prefixes.items() if f}
+        self._unknown = math.log(1) - logtotal  # a character that is no word counts as freq 1
 
     def cut(self, text: str) -> list[str]:
         """The text's words, in order and covering it exactly: lexicon words kept whole."""
-        # jieba's own DAG and route over each Chinese run, without lcut's generator layers
-        # and per-word regex checks, which cost more than the segmentation itself here.
-        get_dag, calc = self.tokenizer.get_DAG, self.tokenizer.calc
         tokens: list[str] = []
         for match in _RUNS.finditer(text):
-            run = match.group()
-            if not match.group(1):
-                tokens.append(run)
-                continue
-            route: dict[int, tuple[float, int]] = {}
-            calc(run, get_dag(run), route)
-            start, end = 0, len(run)
-            while start < end:
-                stop = route[start][1] + 1
-                tokens.append(run[start:stop])
-                start = stop
+            if match.group(1):
+                tokens.extend(self._segment(match.group()))
+            else:
+                tokens.append(match.group())
         return tokens
+
+    def _segment(self, run: str) -> list[str]:
+        """jieba's best route (get_DAG + calc, no HMM) through one run of Chinese characters.
+
+        jieba builds a dict of word ends per position, then scores each position with a
+        generator; here both happen in one backward pass, and a character that starts no
+        dictionary word (most of them, as the dictionary is the lexicon's) takes a short cut.
+        """
+        prefixes, scores, unknown = self._prefixes, self._scores, self._unknown
+        n = len(run)
+        best = [0.0] * (n + 1)  # best[i]: score of the best route through run[i:]
+        stop = list(range(1, n + 2))  # stop[i]: where the first word of that route ends
+        for i in range(n - 1, -1, -1):
+            if run[i] not in prefixes:
+                best[i] = unknown + best[i + 1]
+                continue
+            # Like jieba: every dictionary word starting here, or the lone character if none.
+            top, end = -math.inf, i + 1
+            j = i + 1
+            while j <= n and run[i:j] in prefixes:
+                word = run[i:j]
+                if prefixes[word]:
+                    score = scores[word] + best[j]
+                    if score >= top:  # jieba's max() over (score, end) prefers the later end
+                        top, end = score, j
+                j += 1
+            if top == -math.inf:
+                top = unknown + best[i + 1]
+            best[i], stop[i] = top, end
+        words = []
+        i = 0
+        while i < n:
+            words.append(run[i : stop[i]])
+            i = stop[i]
+        return words
 
 
 def _write_dictionary(words: list[str], directory: Path) -> Path:
