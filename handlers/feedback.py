@@ -66,12 +66,12 @@ async def _rated_request(ctx: Ctx, resident_id: int, parse: Any) -> HelpRequest 
     waiting = await requests.of_resident(
         session=ctx.session, resident_id=resident_id, statuses=(Status.DONE,)
     )
-    if len(waiting) == 1:
-        return waiting[0]
-    if not waiting:
-        return "目前没有等您评价的求助。谢谢您的关心！"
-    numbers = "、".join(f"#{r.id}" for r in waiting[:5])
-    return f"有几条求助等您评价（{numbers}），请带上编号，例如“评价 #{waiting[0].id} 5分”。"
+    return texts.only_one(
+        waiting,
+        none="目前没有等您评价的求助。谢谢您的关心！",
+        several="有几条求助等您评价",
+        example="评价 #{n} 5分",
+    )
 
 
 @router.text("complaint")

@@ -193,12 +193,9 @@ async def _own_request(
             if request.id == number:
                 return request
         return f"没有找到您的求助 #{number}。回复“进度”看看您的求助。"
-    if len(mine) == 1:
-        return mine[0]
-    if not mine:
-        return "您目前没有进行中的求助。"
-    numbers = "、".join(f"#{r.id}" for r in mine[:5])
-    return f"您有几条求助（{numbers}），是哪一条？请带上编号，例如“取消 #{mine[0].id}”。"
+    return texts.only_one(
+        mine, none="您目前没有进行中的求助。", several="您有几条求助", example="取消 #{n}"
+    )
 
 
 def _understood(ctx: Ctx, request: HelpRequest, location: Location) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from bot.errors import Conflict, Forbidden
 from handlers import texts
@@ -162,21 +163,50 @@ async def accept(
     )
 
 
-async def release(ctx: Ctx, request: HelpRequest, volunteer: Volunteer, *, actor: str) -> Routed:
-    """The accepting volunteer gives the task back: it is offered again to others."""
-    assert request.id is not None and volunteer.id is not None
+async def _leave_own_task(
+    ctx: Ctx,
+    request: HelpRequest,
+    volunteer: Volunteer,
+    to: str,
+    kind: str,
+    actor: str,
+    **values: Any,
+) -> None:
+    # Only the volunteer who holds the task may finish it or give it back.
     if request.volunteer_id != volunteer.id:
-        raise Forbidden(f"#{request.id} is not {volunteer.name}'s task")
+        raise Forbidden(f"#{request.id} is not volunteer {volunteer.id}'s task")
     await requests.transition(
         session=ctx.session,
         request=request,
         allowed=(Status.ACCEPTED,),
-        to=Status.OPEN,
+        to=to,
         actor=actor,
-        kind="released",
+        kind=kind,
         note=volunteer.name,
-        volunteer_id=None,
-        accepted_at=None,
+        **values,
+    )
+
+
+async def complete(
+    ctx: Ctx, request: HelpRequest, volunteer: Volunteer, *, actor: str, minutes: int
+) -> None:
+    """The task is done: credit the volunteer's hours and ask the resident how it went."""
+    assert volunteer.id is not None
+    await _leave_own_task(ctx, request, volunteer, Status.DONE, "done", actor, done_at=ctx.now)
+    await volunteers.credit(session=ctx.session, volunteer_id=volunteer.id, minutes=minutes)
+    resident = await users.by_id(session=ctx.session, user_id=request.resident_id)
+    await ctx.notify(
+        resident.openid,
+        f"志愿者{volunteer.name}已完成您的求助 {texts.headline(request)}。"
+        f"满意吗？请回复“评价 #{request.id} 5分”（1-5分），您的评分很重要。",
+    )
+
+
+async def release(ctx: Ctx, request: HelpRequest, volunteer: Volunteer, *, actor: str) -> Routed:
+    """The accepting volunteer gives the task back: it is offered again to others."""
+    assert request.id is not None and volunteer.id is not None
+    await _leave_own_task(
+        ctx, request, volunteer, Status.OPEN, "released", actor, volunteer_id=None, accepted_at=None
     )
     await offers.mark(
         session=ctx.session, request_id=request.id, volunteer_id=volunteer.id, outcome="declined"

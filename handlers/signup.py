@@ -7,7 +7,7 @@ from enum import Enum
 from typing import Any
 
 from bot.inbound import Inbound
-from bot.router import Router
+from bot.router import PASS, Router
 from handlers import dialog, texts
 from handlers.context import Ctx
 from handlers.places import answer_location, compound_named, only_compound
@@ -59,14 +59,23 @@ async def start(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
     return "谢谢您愿意帮助邻居！只需回答几个问题。\n" + _skills_question()
 
 
+async def quit_signup(ctx: Ctx, msg: Inbound, user: User) -> object:
+    if not (msg.text or "").strip().startswith(QUIT):
+        return PASS
+    await dialog.finish(ctx, user)
+    return "好的，已取消报名。随时欢迎您再来！"
+
+
+# Giving up is possible at every question; registered first, so it is tried first.
+for _state in Signup:
+    router.state(_state)(quit_signup)
+
+
 @router.state(Signup.SKILLS)
 async def skills_answer(
     ctx: Ctx, msg: Inbound, parse: Any, user: User, dialog_data: dict[str, Any]
 ) -> str:
     text = msg.text or ""
-    if text.startswith(QUIT):
-        await dialog.finish(ctx, user)
-        return "好的，已取消报名。随时欢迎您再来！"
     chosen = _picked(text, SKILL_CHOICES)
     chosen += [c for c in SKILL_CHOICES if texts.category_name(c) in text and c not in chosen]
     chosen += [
@@ -102,9 +111,6 @@ async def place_answer(
     ctx: Ctx, msg: Inbound, parse: Any, user: User, dialog_data: dict[str, Any]
 ) -> str:
     text = msg.text or ""
-    if text.startswith(QUIT):
-        await dialog.finish(ctx, user)
-        return "好的，已取消报名。随时欢迎您再来！"
     place = await compound_named(ctx, parse.compound if parse is not None else None)
     building, _, _ = answer_location(parse, text) if parse is not None else (None, None, None)
     compound_id = place.compound_id if place else dialog_data.get("compound_id")
@@ -127,9 +133,6 @@ async def place_answer(
 @router.state(Signup.TIME)
 async def time_answer(ctx: Ctx, msg: Inbound, user: User, dialog_data: dict[str, Any]) -> str:
     text = msg.text or ""
-    if text.startswith(QUIT):
-        await dialog.finish(ctx, user)
-        return "好的，已取消报名。随时欢迎您再来！"
     slots = _picked(text, SLOT_CHOICES)
     slots += [slot for slot in slots_in(text) if slot not in slots]
     if not slots:
@@ -143,9 +146,6 @@ async def name_answer(
     ctx: Ctx, msg: Inbound, parse: Any, user: User, dialog_data: dict[str, Any]
 ) -> str:
     text = (msg.text or "").strip()
-    if text.startswith(QUIT):
-        await dialog.finish(ctx, user)
-        return "好的，已取消报名。随时欢迎您再来！"
     phone = parse.phone if parse is not None else None
     name = re.sub(r"[\d\s\-+，,。.、:：]+", " ", text).strip()
     name = re.sub(r"^(我叫|叫我|我是|称呼)", "", name).split(" ")[0][:16]

@@ -116,6 +116,19 @@ def status_line(request: HelpRequest, tz: ZoneInfo, today: datetime) -> str:
     )
 
 
+def only_one(
+    found: list[HelpRequest], *, none: str, several: str, example: str
+) -> HelpRequest | str:
+    """The only request in `found`; else what to say: `none`, or ask which of several (the
+    `example` command shows the first number in place of {n})."""
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        return none
+    numbers = "、".join(f"#{r.id}" for r in found[:5])
+    return f"{several}（{numbers}），请带上编号，例如“{example.format(n=found[0].id)}”。"
+
+
 def hours(minutes: int) -> str:
     """Credited time as hours with at most one decimal."""
     value = minutes / 60

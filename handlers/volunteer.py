@@ -9,7 +9,7 @@ from bot.inbound import Inbound
 from bot.router import Router
 from handlers import routing, texts
 from handlers.context import Ctx
-from storage import offers, requests, users, volunteers
+from storage import offers, requests, volunteers
 from storage.models import HelpRequest, Status, User, Volunteer
 
 router = Router("volunteer")
@@ -20,6 +20,11 @@ async def _me(ctx: Ctx, user: User) -> Volunteer:
     volunteer = await volunteers.find(session=ctx.session, user_id=user.id)
     assert volunteer is not None  # the route's role guarantees it
     return volunteer
+
+
+def _id(request: HelpRequest) -> int:
+    assert request.id is not None
+    return request.id
 
 
 def _number(parse: Any) -> int | None:
@@ -39,14 +44,15 @@ async def accept(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
     assert me.id is not None
     number = _number(parse)
     if number is None:
-        waiting = await offers.waiting_for(session=ctx.session, volunteer_id=me.id)
-        if len(waiting) != 1:
-            if not waiting:
-                return "现在没有等您接的求助。有新的求助时我会通知您。"
-            numbers = "、".join(f"#{r.id}" for r in waiting[:5])
-            return f"有几条求助在等人接（{numbers}），请带上编号，例如“接单 #{waiting[0].id}”。"
-        number = waiting[0].id
-    assert number is not None
+        chosen = texts.only_one(
+            await offers.waiting_for(session=ctx.session, volunteer_id=me.id),
+            none="现在没有等您接的求助。有新的求助时我会通知您。",
+            several="有几条求助在等人接",
+            example="接单 #{n}",
+        )
+        if isinstance(chosen, str):
+            return chosen
+        number = _id(chosen)
     request = await _request(ctx, number)
     if request is None or not await offers.was_offered(
         session=ctx.session, request_id=number, volunteer_id=me.id
@@ -69,12 +75,15 @@ async def decline(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
     number = _number(parse)
     if number is None:
         mine = await requests.of_volunteer(session=ctx.session, volunteer_id=me.id)
-        waiting = await offers.waiting_for(session=ctx.session, volunteer_id=me.id)
-        candidates = mine or waiting
-        if len(candidates) != 1:
-            return "请带上编号，例如“放弃 #12”。回复“我的任务”看看您的任务。"
-        number = candidates[0].id
-    assert number is not None
+        chosen = texts.only_one(
+            mine or await offers.waiting_for(session=ctx.session, volunteer_id=me.id),
+            none="您现在没有任务。",
+            several="您有几个任务",
+            example="放弃 #{n}",
+        )
+        if isinstance(chosen, str):
+            return chosen
+        number = _id(chosen)
     request = await _request(ctx, number)
     if request is None:
         return f"没有找到 #{number}。"
@@ -95,17 +104,17 @@ async def complete(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
     number = _number(parse)
     mine = await requests.of_volunteer(session=ctx.session, volunteer_id=me.id)
     if number is None:
-        if len(mine) != 1:
-            if not mine:
-                return "您手上没有进行中的任务。"
-            numbers = "、".join(f"#{r.id}" for r in mine[:5])
-            return f"您有几个任务（{numbers}），完成的是哪一个？例如“完成 #{mine[0].id}”。"
-        number = mine[0].id
+        chosen = texts.only_one(
+            mine, none="您手上没有进行中的任务。", several="您有几个任务", example="完成 #{n}"
+        )
+        if isinstance(chosen, str):
+            return chosen
+        number = _id(chosen)
     request = next((r for r in mine if r.id == number), None)
     if request is None:
         return f"#{number} 不是您正在做的任务，没法标记完成。"
     try:
-        await _finish(ctx, request, me, actor=msg.openid)
+        await routing.complete(ctx, request, me, actor=msg.openid, minutes=_credit_minutes(ctx))
     except (Conflict, Forbidden):
         return f"#{number} 现在不能标记完成。"
     return f"辛苦了！#{number} 已完成，记入志愿时长 {texts.hours(_credit_minutes(ctx))} 小时。"
@@ -113,29 +122,6 @@ async def complete(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
 
 def _credit_minutes(ctx: Ctx) -> int:
     return round(ctx.config.routing.credited_hours * 60)
-
-
-async def _finish(ctx: Ctx, request: HelpRequest, me: Volunteer, *, actor: str) -> None:
-    assert me.id is not None
-    if request.volunteer_id != me.id:
-        raise Forbidden(f"#{request.id} is not {me.id}'s")
-    await requests.transition(
-        session=ctx.session,
-        request=request,
-        allowed=(Status.ACCEPTED,),
-        to=Status.DONE,
-        actor=actor,
-        kind="done",
-        note=me.name,
-        done_at=ctx.now,
-    )
-    await volunteers.credit(session=ctx.session, volunteer_id=me.id, minutes=_credit_minutes(ctx))
-    resident = await users.by_id(session=ctx.session, user_id=request.resident_id)
-    await ctx.notify(
-        resident.openid,
-        f"志愿者{me.name}已完成您的求助 {texts.headline(request)}。"
-        f"满意吗？请回复“评价 #{request.id} 5分”（1-5分），您的评分很重要。",
-    )
 
 
 @router.text(command=("我的任务", "我的单子", "任务列表"), role=VOLUNTEER)

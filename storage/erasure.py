@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from storage import requests
 from storage.models import (
     HelpRequest,
     OutboxMessage,
@@ -14,7 +15,6 @@ from storage.models import (
     User,
     Volunteer,
 )
-from storage.types import utcnow
 
 ERASED = "已注销"
 
@@ -24,19 +24,11 @@ async def erase_user(*, session: AsyncSession, user: User) -> None:
     record, queued messages, message keys and their openid in histories."""
     assert user.id is not None
     openid = user.openid
-    now = utcnow()
-    await session.execute(
-        update(HelpRequest)
-        .where(col(HelpRequest.resident_id) == user.id)
-        .values(
-            text=None,
-            beneficiary=None,
-            building=None,
-            unit=None,
-            room=None,
-            phone=None,
-            purged_at=now,
-        )
+    theirs = await session.scalars(
+        select(col(HelpRequest.id)).where(col(HelpRequest.resident_id) == user.id)
+    )
+    await requests.purge_personal(
+        session=session, request_ids=[n for n in theirs if n is not None], place_too=True
     )
     await session.execute(
         update(Volunteer)

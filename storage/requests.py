@@ -178,16 +178,21 @@ async def average_score(*, session: AsyncSession, since: datetime) -> tuple[floa
     return (float(row[0]) if row[0] is not None else None), int(row[1])
 
 
-async def purge_personal(*, session: AsyncSession, request_ids: Sequence[int]) -> None:
-    """Erase the personal fields of these requests, keeping what anonymous counts need."""
-    if request_ids:
-        await session.execute(
-            update(HelpRequest)
-            .where(col(HelpRequest.id).in_(request_ids))
-            .values(
-                text=None, beneficiary=None, unit=None, room=None, phone=None, purged_at=utcnow()
-            )
-        )
+async def purge_personal(
+    *, session: AsyncSession, request_ids: Sequence[int], place_too: bool = False
+) -> None:
+    """Erase the personal fields of these requests, keeping what anonymous counts need (the
+    category, states, times and compound; the building too unless `place_too`)."""
+    if not request_ids:
+        return
+    values: dict[str, Any] = dict(
+        text=None, beneficiary=None, unit=None, room=None, phone=None, purged_at=utcnow()
+    )
+    if place_too:
+        values["building"] = None
+    await session.execute(
+        update(HelpRequest).where(col(HelpRequest.id).in_(request_ids)).values(**values)
+    )
 
 
 async def in_status(*, session: AsyncSession, statuses: Sequence[str]) -> list[HelpRequest]:
