@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -18,41 +18,6 @@ async def enqueue(*, session: AsyncSession, openid: str, text: str) -> OutboxMes
     session.add(message)
     await session.flush()
     return message
-
-
-async def claim_due(
-    *, session: AsyncSession, now: datetime, lease: timedelta, limit: int = 50
-) -> list[OutboxMessage]:
-    """Lease the due messages (pending, or sending with an expired lease) to this process."""
-    due = or_(
-        col(OutboxMessage.status) == "pending",
-        (col(OutboxMessage.status) == "sending") & (col(OutboxMessage.lease_until) < now),
-    )
-    ids = (
-        (
-            await session.execute(
-                select(col(OutboxMessage.id))
-                .where(due, col(OutboxMessage.next_attempt_at) <= now)
-                .order_by(col(OutboxMessage.id))
-                .limit(limit)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    claimed: list[OutboxMessage] = []
-    for message_id in ids:
-        # The guarded UPDATE is the lease: of several processes exactly one gets each message.
-        result = await session.execute(
-            update(OutboxMessage)
-            .where(col(OutboxMessage.id) == message_id, due)
-            .values(status="sending", lease_until=now + lease)
-            .returning(OutboxMessage)
-        )
-        row = result.scalar_one_or_none()
-        if row is not None:
-            claimed.append(row)
-    return claimed
 
 
 async def mark_sent(*, session: AsyncSession, ids: list[int], via: str) -> None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from storage import messages, migrate, org, outbox, users
+from storage import delivery, messages, migrate, org, outbox, users
 from storage.db import Database, open_database
 from storage.types import utcnow
 
@@ -119,7 +119,9 @@ async def test_outbox_lease_has_one_taker(db: Database) -> None:
 
     async def take() -> list[int]:
         async with db.transaction() as session:
-            rows = await outbox.claim_due(session=session, now=utcnow(), lease=timedelta(minutes=1))
+            rows = await delivery.claim_due(
+                session=session, now=utcnow(), lease=timedelta(minutes=1)
+            )
             return [r.id for r in rows if r.id is not None]
 
     taken = await asyncio.gather(take(), take(), take())
@@ -129,5 +131,5 @@ async def test_outbox_lease_has_one_taker(db: Database) -> None:
         await outbox.mark_retry(session=session, ids=[1], error="busy", at=utcnow())
         await outbox.mark_sent(session=session, ids=[2, 3, 4, 5], via="custom")
     async with db.transaction() as session:
-        again = await outbox.claim_due(session=session, now=utcnow(), lease=timedelta(minutes=1))
+        again = await delivery.claim_due(session=session, now=utcnow(), lease=timedelta(minutes=1))
         assert [(r.id, r.attempts) for r in again] == [(1, 1)]
