@@ -1,4 +1,4 @@
-"""Which cue groups a message hits: by whole segmented words, and lazily by pattern."""
+"""Which cue groups a message hits: by whole segmented words and by pattern."""
 
 from __future__ import annotations
 
@@ -28,19 +28,18 @@ class CueIndex:
         # Patterns stay separate: most start with a literal, which the regex engine finds with
         # a fast scan, whereas an alternation of them would be tried at every position. And
         # a pattern none of whose lead characters occur in a message is not run on it at all:
-        # `by_lead` maps a character to the patterns that can start with it.
-        self.patterns: dict[str, tuple[re.Pattern[str], ...]] = {
-            tag: tuple(found) for tag, found in self._lists.items() if found
-        }
-        self.by_lead: dict[str, list[tuple[str, int]]] = {}
-        self.always: list[tuple[str, int]] = []
-        for tag, found in self.patterns.items():
-            for i, pattern in enumerate(found):
-                lead = lead_chars(pattern)
-                if lead is None:
-                    self.always.append((tag, i))
-                for ch in lead or ():
-                    self.by_lead.setdefault(ch, []).append((tag, i))
+        # `_by_lead` maps a character to the patterns that can start with it, numbered in
+        # tag order so that running them in number order keeps each tag's hits in order.
+        self._patterns = [(tag, p) for tag, found in self._lists.items() for p in found]
+        self._by_lead: dict[str, list[int]] = {}
+        self._always: list[int] = []
+        for number, (_, pattern) in enumerate(self._patterns):
+            lead = lead_chars(pattern)
+            if lead is None:
+                self._always.append(number)
+            for ch in lead or ():
+                self._by_lead.setdefault(ch, []).append(number)
+        self._leads = frozenset(self._by_lead)
 
     def _add(self, tag: str, cues: CueSet, soft: str | None = None) -> None:
         self._add_words(tag, cues.words)
@@ -66,51 +65,34 @@ class CueIndex:
                 for tag in tags:
                     hits.setdefault(tag, []).append((offset, token))
             offset += len(token)
-        return Signals(text, hits, self)
+        # Every pattern that can match is run now: nearly every tag is asked about in a
+        # parse, and plain dict lookups afterwards cost less than deciding lazily each time.
+        numbers = set(self._always)
+        for ch in self._leads.intersection(text):
+            numbers.update(self._by_lead[ch])
+        for number in sorted(numbers):
+            tag, pattern = self._patterns[number]
+            for match in pattern.finditer(text):
+                hits.setdefault(tag, []).append((match.start(), match.group()))
+        return Signals(text, hits)
 
 
 class Signals:
-    """Cue hits of one message; pattern cues are only evaluated when first asked about."""
+    """Cue hits of one message: words first, then pattern matches, per tag."""
 
-    __slots__ = ("_candidates", "_done", "_index", "hits", "text")
+    __slots__ = ("hits", "text")
 
-    def __init__(self, text: str, hits: dict[str, list[tuple[int, str]]], index: CueIndex) -> None:
+    def __init__(self, text: str, hits: dict[str, list[tuple[int, str]]]) -> None:
         self.text = text
         self.hits = hits
-        self._index = index
-        self._done: set[str] = set()
-        self._candidates: dict[str, list[int]] | None = None
 
     def has(self, tag: str) -> bool:
         """Whether any word or pattern of the tag's cue group occurs."""
-        if tag in self.hits:
-            return True
-        if tag in self._done or tag not in self._index.patterns:
-            return False
-        return bool(self.positions(tag))
+        return tag in self.hits
 
     def positions(self, tag: str) -> list[tuple[int, str]]:
         """(offset, matched text) for every hit of the tag, words first, then patterns."""
-        if tag not in self._done and tag in self._index.patterns:
-            self._done.add(tag)
-            if self._candidates is None:
-                self._candidates = self._gather()
-            patterns = self._index.patterns[tag]
-            for i in self._candidates.get(tag, ()):
-                for match in patterns[i].finditer(self.text):
-                    self.hits.setdefault(tag, []).append((match.start(), match.group()))
         return self.hits.get(tag, [])
-
-    def _gather(self) -> dict[str, list[int]]:
-        """tag -> indexes of its patterns that could match, from the message's characters."""
-        found: dict[str, set[int]] = {}
-        by_lead = self._index.by_lead
-        for ch in set(self.text):
-            for tag, i in by_lead.get(ch, ()):
-                found.setdefault(tag, set()).add(i)
-        for tag, i in self._index.always:
-            found.setdefault(tag, set()).add(i)
-        return {tag: sorted(indexes) for tag, indexes in found.items()}
 
     def words(self, tag: str) -> Iterator[str]:
         """The matched words of a tag, in text order."""
