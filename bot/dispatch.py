@@ -91,7 +91,7 @@ class Dispatcher:
         while self._pending:
             jobs, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
             try:
-                await self._run(jobs)
+                await self._run(jobs, optimistic=len(jobs) > 1)
             except Exception as exc:
                 if len(jobs) == 1:
                     _fail(jobs[0], exc)
@@ -103,10 +103,16 @@ class Dispatcher:
                     except Exception as single:
                         _fail(job, single)
 
-    async def _run(self, jobs: list[_Job]) -> None:
+    async def _run(self, jobs: list[_Job], *, optimistic: bool = False) -> None:
+        # Optimistic batches skip looking for earlier copies: a copy makes the final insert of
+        # the keys fail, and the batch is then retried one message at a time, looking.
         now = utcnow()
         async with self.db.transaction() as session:
-            seen = await messages.existing(session=session, keys={job.key for job in jobs})
+            seen = (
+                {}
+                if optimistic
+                else await messages.existing(session=session, keys={job.key for job in jobs})
+            )
             fresh: dict[str, _Job] = {}
             for job in jobs:
                 if job.key not in seen:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, case, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
 from bot.errors import NotFound
@@ -25,19 +24,26 @@ def _load_statement(lock: bool) -> Any:
     return stmt.with_for_update() if lock else stmt
 
 
+def _window_statement(follow: bool) -> Any:
+    values: dict[str, Any] = {
+        "last_interaction_at": bindparam("at"),
+        "last_interaction_kind": bindparam("kind"),
+        "cs_sent_since_interaction": 0,
+    }
+    if follow:
+        values["subscribed"] = True
+    return (
+        update(User)
+        .where(col(User.openid).in_(bindparam("openids", expanding=True)))
+        .values(**values)
+        .returning(User)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+
+
 # Built once (see storage/messages.py): the per-message path runs them for every batch.
 _LOAD = {lock: _load_statement(lock) for lock in (False, True)}
-_TABLE = cast(Table, User.__table__)  # type: ignore[attr-defined]  # Core: one executemany
-_OPEN_WINDOW = (
-    update(_TABLE)
-    .where(_TABLE.c.id == bindparam("uid"))
-    .values(
-        last_interaction_at=bindparam("at"),
-        last_interaction_kind=bindparam("kind"),
-        cs_sent_since_interaction=0,
-        subscribed=case((bindparam("follow"), True), else_=_TABLE.c.subscribed),
-    )
-)
+_OPEN_WINDOW = {follow: _window_statement(follow) for follow in (False, True)}
 
 
 async def touch(
@@ -46,35 +52,50 @@ async def touch(
     """Fetch (creating when new) users by openid and record the interactions that open the
     48-hour window (openid → message/click/follow, or None for an arrival that does not).
 
-    On PostgreSQL the rows are locked, which serialises one user's messages across processes.
+    Opening the window and loading the user are one UPDATE … RETURNING per kind of arrival;
+    the update (or, without one, SELECT … FOR UPDATE) also takes each user's row lock, which
+    serialises one user's messages across processes on PostgreSQL.
     """
     if not arrivals:
         return {}
     lock = session.get_bind().dialect.name == "postgresql"
-    found = await _load(session, list(arrivals), lock)
+    by_kind: dict[str | None, list[str]] = {}
+    for openid, kind in arrivals.items():
+        by_kind.setdefault(kind if kind in WINDOW_KINDS else None, []).append(openid)
+    found: dict[str, User] = {}
+    for kind, openids in by_kind.items():
+        found.update(await _touch_kind(session, openids, kind, at, lock))
     missing = [openid for openid in arrivals if openid not in found]
     if missing:
-        new = [{"openid": openid, "created_at": at} for openid in missing]
+        new = []
+        for openid in missing:
+            kind = arrivals[openid] if arrivals[openid] in WINDOW_KINDS else None
+            new.append(
+                {
+                    "openid": openid,
+                    "created_at": at,
+                    "last_interaction_at": at if kind else None,
+                    "last_interaction_kind": kind,
+                }
+            )
         await session.execute(insert_for(session, User).on_conflict_do_nothing(), new)
-        found.update(await _load(session, missing, lock))
-    opened = [(found[o], kind) for o, kind in arrivals.items() if kind in WINDOW_KINDS]
-    if opened:
-        await session.execute(
-            _OPEN_WINDOW,
-            [{"uid": u.id, "at": at, "kind": k, "follow": k == "follow"} for u, k in opened],
-        )
-        for user, kind in opened:
-            # Keep the loaded objects in step without marking them dirty.
-            set_committed_value(user, "last_interaction_at", at)
-            set_committed_value(user, "last_interaction_kind", kind)
-            set_committed_value(user, "cs_sent_since_interaction", 0)
-            if kind == "follow":
-                set_committed_value(user, "subscribed", True)
+        # A user created meanwhile by another process is touched like any existing one.
+        for kind, openids in by_kind.items():
+            late = [openid for openid in openids if openid in missing]
+            if late:
+                found.update(await _touch_kind(session, late, kind, at, lock))
     return found
 
 
-async def _load(session: AsyncSession, openids: list[str], lock: bool) -> dict[str, User]:
-    users = await session.scalars(_LOAD[lock], {"openids": openids})
+async def _touch_kind(
+    session: AsyncSession, openids: list[str], kind: str | None, at: datetime, lock: bool
+) -> dict[str, User]:
+    if kind is None:
+        users = await session.scalars(_LOAD[lock], {"openids": openids})
+    else:
+        users = await session.scalars(
+            _OPEN_WINDOW[kind == "follow"], {"openids": openids, "at": at, "kind": kind}
+        )
     return {user.openid: user for user in users}
 
 
