@@ -49,6 +49,15 @@ class WeChatUnavailable(WeChatAPIError):
         self.retry_after = retry_after
 
 
+class WeChatCredentialsRefused(WeChatUnavailable):
+    """WeChat refused to issue an access token (wrong AppID/AppSecret, server IP not on the
+    account's whitelist, ...): nothing can be sent until an operator fixes it, and no message
+    is at fault, so callers wait and retry rather than fail messages."""
+
+    def __init__(self, errcode: int, errmsg: str = "") -> None:
+        super().__init__(errcode, errmsg, retry_after=300.0)
+
+
 class WeChatRateLimited(WeChatAPIError):
     """WeChat's rate or daily quota (45009) is used up: back off, do not hammer."""
 
@@ -356,7 +365,18 @@ class WeChatClient:
             "secret": self._config.secret,
             "force_refresh": force,
         }
-        answer = await self._send("POST", "/cgi-bin/stable_token", body, {})
+        try:
+            answer = await self._send("POST", "/cgi-bin/stable_token", body, {})
+        except WeChatUnavailable:
+            raise
+        except WeChatAPIError as exc:
+            logger.error(
+                "WeChat refused an access token (errcode %s: %s): check [wechat] appid, secret "
+                "and the server's IP whitelist",
+                exc.errcode,
+                exc.errmsg,
+            )
+            raise WeChatCredentialsRefused(exc.errcode, exc.errmsg) from None
         return str(answer["access_token"]), int(answer["expires_in"])
 
     async def _forget(self, token: str) -> None:

@@ -625,3 +625,21 @@ async def test_logs_hold_no_openid_or_message_text(
     assert mask(ALICE) in ours and mask(BOB) in ours
     for private in (ALICE, BOB, secret_text, "13812345678", secret_text[:5]):
         assert private not in ours
+
+
+async def test_a_refused_access_token_pauses_delivery_and_loses_nothing(wechat: Harness) -> None:
+    # Regression: a wrong AppSecret or a missing IP whitelist entry failed every queued message
+    # after three attempts; it is the account's fault, not the messages'.
+    wechat.state.secret = "rotated-by-an-admin"
+    deliverer = wechat.deliverer()
+    await wechat.interact(ALICE)
+    await wechat.queue(ALICE, "您的求助 #1 已有志愿者接单")
+    for _ in range(5):
+        assert await deliverer.run_once() == 0
+        async with wechat.db.transaction() as session:
+            await session.execute(update(OutboxMessage).values(next_attempt_at=wechat.state.now()))
+    rows = await wechat.rows(ALICE)
+    assert [r.status for r in rows] == ["pending"]
+    wechat.state.secret = SECRET
+    assert await deliverer.run_once() == 1
+    assert wechat.texts(ALICE) == ["您的求助 #1 已有志愿者接单"]
