@@ -28,6 +28,7 @@ class Route:
     intents: frozenset[str] = frozenset()
     commands: tuple[str, ...] = ()
     events: frozenset[str] = frozenset()
+    keys: frozenset[str] = frozenset()  # an event's EventKey (menu buttons); empty: any
     state: str | None = None
     roles: frozenset[str] = frozenset()
     fallback: bool = False
@@ -69,9 +70,12 @@ class Router:
         """Match any message from a user whose pending question is `state`."""
         return self._register(state=_state_name(state), roles=role)
 
-    def event(self, *names: str) -> Callable[[Handler], Handler]:
-        """Match WeChat events by their lower-case name."""
-        return self._register(events=frozenset(names))
+    def event(
+        self, *names: str, key: str | tuple[str, ...] = (), role: str | tuple[str, ...] = ()
+    ) -> Callable[[Handler], Handler]:
+        """Match WeChat events by their lower-case name (and, for menu clicks, their key)."""
+        keys = (key,) if isinstance(key, str) else key
+        return self._register(events=frozenset(names), keys=frozenset(keys), roles=role)
 
     def fallback(self, role: str | tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
         """Match what no other route took."""
@@ -102,7 +106,9 @@ class Router:
         if state is not None:
             yield from index.states.get(state, ())
         if inbound.kind == "event":
-            yield from index.events.get(inbound.event, ())
+            for route in index.events.get(inbound.event, ()):
+                if not route.keys or inbound.event_key in route.keys:
+                    yield route
             return
         text = (inbound.text or "").strip()
         for route in index.commands:

@@ -3,6 +3,7 @@ the outbox, and (in one process or the worker) the follow-up scheduler."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,9 +11,10 @@ from dataclasses import dataclass
 
 from bot.config import Config
 from bot.delivery import Deliverer
-from bot.errors import ConfigError
+from bot.errors import ConfigError, WeChatAPIError
 from bot.scheduler import FollowupScheduler
 from bot.wechat_api import WeChatClient
+from handlers.menu import MENU
 from storage import migrate, org
 from storage.db import Database, open_database
 
@@ -57,6 +59,15 @@ async def prepare_database(db: Database, config: Config) -> None:
             )
 
 
+async def install_menu(client: WeChatClient) -> None:
+    """Put the account's custom menu in place (once per start of the scheduling process)."""
+    try:
+        await client.create_menu(MENU)
+    except WeChatAPIError as exc:
+        # Not fatal: chat works without the menu, and an unverified account may not have one.
+        logger.warning("custom menu not installed: errcode %s %s", exc.errcode, exc.errmsg)
+
+
 @asynccontextmanager
 async def running(config: Config, *, scheduler: bool) -> AsyncIterator[Runtime]:
     """Open everything for `config`; close it all, in reverse, on the way out."""
@@ -71,9 +82,14 @@ async def running(config: Config, *, scheduler: bool) -> AsyncIterator[Runtime]:
                 if scheduler:
                     runtime.scheduler = FollowupScheduler(config, db, runtime.queued)
                     await runtime.scheduler.start()
+                    # In the background: WeChat may be slow or unreachable, serving must not wait.
+                    menu = asyncio.ensure_future(install_menu(client))
                 try:
                     yield runtime
                 finally:
+                    if scheduler:
+                        menu.cancel()
+                        await asyncio.gather(menu, return_exceptions=True)
                     if runtime.scheduler is not None:
                         await runtime.scheduler.stop()
             finally:

@@ -32,7 +32,11 @@ async def verify_url(request: web.Request) -> web.Response:
 async def receive(request: web.Request) -> web.Response:
     """One message or event from WeChat; the reply goes out well inside the 5-second deadline."""
     protocol = request.app[PROTOCOL]
-    body = await request.read()
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        logger.warning("rejected a body over %d bytes", request.app[CONFIG].server.max_body_bytes)
+        raise
     try:
         envelope = protocol.open(dict(request.query), body)
     except BadSignature as exc:

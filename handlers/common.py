@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.inbound import Inbound
 from bot.router import Router
+from handlers import menu
 from storage import users
 
 router = Router("common")
@@ -42,6 +43,7 @@ async def thanks() -> str:
 
 
 @router.text("usage_help", command=("帮助", "help", "菜单"))
+@router.event("click", key=(menu.HELP, menu.HOW_TO_ASK))
 async def usage_help() -> str:
     return HELP
 

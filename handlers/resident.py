@@ -8,7 +8,7 @@ from typing import Any
 from bot.errors import Conflict
 from bot.inbound import Inbound
 from bot.router import PASS, Router
-from handlers import dialog, routing, texts
+from handlers import dialog, menu, routing, texts
 from handlers.context import Ctx
 from handlers.places import Location, answer_location, compound_named, locate, remember_home
 from storage import offers, requests, volunteers
@@ -115,6 +115,7 @@ async def place_answer(
 
 
 @router.text("check_status", command=("进度", "我的求助", "查进度"))
+@router.event("click", key=menu.MY_REQUESTS)
 async def progress(ctx: Ctx, user: User) -> str:
     mine = await requests.of_resident(
         session=ctx.session, resident_id=_id(user), statuses=(*ACTIVE, Status.DONE)

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.inbound import Inbound
 from bot.router import PASS, Router
-from handlers import dialog, texts
+from handlers import dialog, menu, texts
 from handlers.context import Ctx
 from handlers.places import answer_location, compound_named, only_compound
 from nlp import CATEGORIES
@@ -47,6 +47,7 @@ NAME_QUESTION = "最后，怎么称呼您？可以顺便留个手机号，接单
 
 
 @router.text("volunteer_signup", command=("我想当志愿者", "志愿者报名", "报名志愿者", "重新登记"))
+@router.event("click", key=menu.VOLUNTEER)
 async def start(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
     existing = await volunteers.find(session=ctx.session, user_id=user.id)
     if existing is not None and existing.active and not (msg.text or "").startswith("重新登记"):

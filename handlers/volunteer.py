@@ -7,7 +7,7 @@ from typing import Any
 from bot.errors import Conflict, Forbidden
 from bot.inbound import Inbound
 from bot.router import Router
-from handlers import routing, texts
+from handlers import menu, routing, texts
 from handlers.context import Ctx
 from storage import offers, requests, volunteers
 from storage.models import HelpRequest, Status, User, Volunteer
@@ -125,6 +125,7 @@ def _credit_minutes(ctx: Ctx) -> int:
 
 
 @router.text(command=("我的任务", "我的单子", "任务列表"), role=VOLUNTEER)
+@router.event("click", key=menu.MY_TASKS, role=VOLUNTEER)
 async def my_tasks(ctx: Ctx, user: User) -> str:
     me = await _me(ctx, user)
     assert me.id is not None
@@ -157,6 +158,7 @@ async def resume(ctx: Ctx, user: User) -> str:
 
 
 @router.text(command=("我的时长", "志愿时长", "我的积分"), role=VOLUNTEER)
+@router.event("click", key=menu.MY_HOURS, role=VOLUNTEER)
 async def my_hours(ctx: Ctx, user: User) -> str:
     me = await _me(ctx, user)
     rating = f"，平均评分 {me.rating_sum / me.rating_count:.1f} 分" if me.rating_count else ""
@@ -167,5 +169,6 @@ async def my_hours(ctx: Ctx, user: User) -> str:
 
 
 @router.text("accept_task", "decline_task", "complete_task", command=("接单", "放弃", "完成"))
+@router.event("click", key=(menu.MY_TASKS, menu.MY_HOURS))
 async def not_a_volunteer() -> str:
     return "您还不是志愿者。想帮助邻居的话，回复“我想当志愿者”报名。"

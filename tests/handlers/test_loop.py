@@ -317,3 +317,36 @@ async def test_nothing_understood_gets_a_helpful_answer(sqlite_url: str, parser:
         assert "帮助" in reply
         assert "还不是志愿者" in await c.say("oR", "接单 #3")
         assert re.search("进行中的求助", await c.say("oR", "进度"))
+
+
+async def test_menu_buttons_are_shortcuts(sqlite_url: str, parser: Any) -> None:
+    from handlers import menu
+
+    async with community(sqlite_url, parser) as c:
+        await c.volunteer("oV1", "王芳", ["errand"])
+        push = c.server.wechat
+
+        async def click(openid: str, key: str, at: int) -> str:
+            answer = await push.post(push.event_xml(openid, "CLICK", key=key, created=at))
+            return answer.content or ""
+
+        assert "帮我买点菜" in await click("oR", menu.HOW_TO_ASK, 1)
+        assert "进行中的求助" in await click("oR", menu.MY_REQUESTS, 2)
+        assert "您能帮哪些忙" in await click("oNew", menu.VOLUNTEER, 3)
+        assert "还不是志愿者" in await click("oR", menu.MY_TASKS, 4)
+        assert "没有任务" in await click("oV1", menu.MY_TASKS, 5)
+        assert "累计志愿时长" in await click("oV1", menu.MY_HOURS, 6)
+
+
+async def test_the_scheduling_process_installs_the_menu(sqlite_url: str, parser: Any) -> None:
+    from handlers.menu import MENU
+    from tests.conftest import make_config
+    from tests.servers import jinlin
+
+    config = make_config(database={"url": sqlite_url})
+    async with jinlin(config, parser, scheduler=True) as server:
+        for _ in range(100):
+            if server.standin.menu is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert server.standin.menu == MENU
