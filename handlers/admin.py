@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from bot.errors import Conflict
+from bot.errors import Conflict, NotFound
 from bot.inbound import Inbound
 from bot.router import Router
 from handlers import routing, texts
@@ -26,7 +26,7 @@ async def assign(ctx: Ctx, msg: Inbound) -> str:
     number, name = int(match[1]), match[2].strip()
     try:
         request = await requests.get(session=ctx.session, number=number)
-    except Exception:
+    except NotFound:
         return f"没有找到求助 #{number}。"
     found = await volunteers.by_name(session=ctx.session, name=name)
     if not found:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from bot.errors import Conflict
+from bot.errors import Conflict, NotFound
 from bot.inbound import Inbound
 from bot.router import PASS, Router
 from handlers import dialog, menu, routing, texts
@@ -77,7 +77,11 @@ async def ask_for_help(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
 async def place_answer(
     ctx: Ctx, msg: Inbound, parse: Any, user: User, dialog_data: dict[str, Any]
 ) -> Any:
-    request = await requests.get(session=ctx.session, number=int(dialog_data["number"]))
+    try:
+        request = await requests.get(session=ctx.session, number=int(dialog_data["number"]))
+    except NotFound:  # erased meanwhile: nothing to ask about any more
+        await dialog.finish(ctx, user)
+        return PASS
     text = (msg.text or "").strip()
     building, unit, room = answer_location(parse, text) if parse is not None else (None, None, None)
     place = await compound_named(ctx, parse.compound if parse is not None else None)

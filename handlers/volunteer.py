@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.errors import Conflict, Forbidden
+from bot.errors import Conflict, Forbidden, NotFound
 from bot.inbound import Inbound
 from bot.router import Router
 from handlers import menu, routing, texts
@@ -34,7 +34,7 @@ def _number(parse: Any) -> int | None:
 async def _request(ctx: Ctx, number: int) -> HelpRequest | None:
     try:
         return await requests.get(session=ctx.session, number=number)
-    except Exception:
+    except NotFound:
         return None
 
 
