@@ -12,22 +12,91 @@ except ImportError:  # pragma: no cover
 
 # A class with more characters than this is not worth checking against a message.
 _MAX_CLASS = 64
+# Character categories a lead may be (\d, \s, \w), as written inside a character class.
+_CATEGORIES = {"CATEGORY_DIGIT": r"\d", "CATEGORY_SPACE": r"\s", "CATEGORY_WORD": r"\w"}
+
+# A lead item: one character, a (first, last) code point range, or a category like \d.
+_Item = str | tuple[int, int]
 
 
 def lead_chars(pattern: re.Pattern[str]) -> frozenset[str] | None:
     """Every character a match must start with, or None when that cannot be told."""
+    items = _lead_items(pattern)
+    if items is None:
+        return None
+    chars: set[str] = set()
+    for item in items:
+        if isinstance(item, tuple) and item[1] - item[0] < _MAX_CLASS:
+            chars.update(chr(code) for code in range(item[0], item[1] + 1))
+        elif isinstance(item, str) and len(item) == 1:
+            chars.add(item)
+        else:
+            return None  # a category or a wide range: no short list of characters
+    return frozenset(chars)
+
+
+def guarded(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """The same pattern behind a look-ahead for the characters its matches start with.
+
+    A pattern that opens with a look-behind or a group of alternatives gives the regex
+    engine no first character to scan for, so it tries every alternative at every position
+    of the text; the look-ahead turns each hopeless position into one set lookup. The
+    groups, their names and numbers, and the matches stay the same.
+    """
+    parsed = _parsed(pattern)
+    items = _lead_items(pattern)
+    if not items or parsed is None or _scanned(parsed):
+        return pattern  # no lead known, or the engine scans for it already: leave it be
+    members = []
+    for item in sorted(items, key=str):
+        if isinstance(item, tuple):
+            members.append(f"{re.escape(chr(item[0]))}-{re.escape(chr(item[1]))}")
+        else:
+            members.append(item if item in _CATEGORIES.values() else re.escape(item))
+    return re.compile(f"(?=[{''.join(members)}])(?:{pattern.pattern})", pattern.flags)
+
+
+def _lead_items(pattern: re.Pattern[str]) -> set[_Item] | None:
+    parsed = _parsed(pattern)
+    try:
+        return None if parsed is None else _first(parsed)
+    except Exception:  # the private parser's output changed shape: "always run"
+        return None
+
+
+def _parsed(pattern: re.Pattern[str]) -> list[tuple[Any, Any]] | None:
     if _sre_parse is None or pattern.flags & re.IGNORECASE:
         return None
     try:
-        first = _first(list(_sre_parse.parse(pattern.pattern)))
+        return list(_sre_parse.parse(pattern.pattern))
     except Exception:  # any surprise in a private parser means "always run"
         return None
-    return frozenset(first) if first else None
 
 
-def _first(items: list[tuple[Any, Any]]) -> set[str] | None:
-    """Lead characters of a parsed sequence; None if unknown or if it can match empty."""
-    out: set[str] = set()
+def _scanned(items: list[tuple[Any, Any]]) -> bool:
+    """Whether the engine itself skips ahead to where a match can start (re's compiler
+    does so for a pattern that opens with a character, a class, or alternatives that each
+    open with a character)."""
+    try:
+        while items and str(items[0][0]) == "SUBPATTERN":
+            items = list(items[0][1][-1])
+        if not items:
+            return False
+        op, arg = items[0]
+        if str(op) == "BRANCH":
+            return all(len(branch) and str(branch[0][0]) == "LITERAL" for branch in arg[1])
+        return str(op) in ("LITERAL", "IN")
+    except Exception:  # the private parser's output changed shape: leave the pattern be
+        return True
+
+
+def _zero_width(items: list[tuple[Any, Any]]) -> bool:
+    return all(str(op) in ("ASSERT", "ASSERT_NOT", "AT") for op, _ in items)
+
+
+def _first(items: list[tuple[Any, Any]]) -> set[_Item] | None:
+    """Lead items of a parsed sequence; None if unknown or if it can match empty."""
+    out: set[_Item] = set()
     for op, arg in items:
         name = str(op)
         if name in ("ASSERT", "ASSERT_NOT", "AT"):
@@ -35,12 +104,14 @@ def _first(items: list[tuple[Any, Any]]) -> set[str] | None:
         if name == "LITERAL":
             return out | {chr(arg)}
         if name == "IN":
-            chars = _class(arg)
-            return None if chars is None else out | chars
+            members = _class(arg)
+            return None if members is None else out | members
         if name == "SUBPATTERN":
             inner = _first(list(arg[-1]))
             return None if inner is None else out | inner
         if name == "BRANCH":
+            if all(_zero_width(list(branch)) for branch in arg[1]):
+                continue  # a choice of look-arounds, like (?:(?<!\d)|(?<=86)): zero-width
             for branch in arg[1]:
                 inner = _first(list(branch))
                 if inner is None:
@@ -60,14 +131,16 @@ def _first(items: list[tuple[Any, Any]]) -> set[str] | None:
     return None
 
 
-def _class(members: list[tuple[Any, Any]]) -> set[str] | None:
-    chars: set[str] = set()
+def _class(members: list[tuple[Any, Any]]) -> set[_Item] | None:
+    items: set[_Item] = set()
     for op, arg in members:
         name = str(op)
         if name == "LITERAL":
-            chars.add(chr(arg))
-        elif name == "RANGE" and arg[1] - arg[0] < _MAX_CLASS:
-            chars.update(chr(code) for code in range(arg[0], arg[1] + 1))
+            items.add(chr(arg))
+        elif name == "RANGE":
+            items.add((arg[0], arg[1]))
+        elif name == "CATEGORY" and str(arg) in _CATEGORIES:
+            items.add(_CATEGORIES[str(arg)])
         else:
-            return None
-    return chars
+            return None  # a negated class, \D and the like: too wide to be worth it
+    return items

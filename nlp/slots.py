@@ -4,23 +4,31 @@ from __future__ import annotations
 
 import re
 
+from nlp.leads import guarded
 from nlp.numerals import NUM, NUM_CHARS, to_digits, to_int
 
 _PHONE_DIGIT = "[0-9零〇一二三四五六七八九幺]"
+# The three patterns open with look-behinds, so they are guarded (see nlp.leads).
 # 11 digits starting 1[3-9], spaces or dashes allowed between them, nothing digit-like around.
-_PHONE = re.compile(
-    # +86 / 0086 before the number is the country code, not part of a longer number.
-    r"(?:(?<!\d)|(?<=(?<!\d)86)|(?<=(?<!\d)0086))1(?:[ -]?\d){10}(?!\d)"
-    rf"|(?<![0-9{NUM_CHARS}])[一幺](?:[ -]?{_PHONE_DIGIT}){{10}}(?![0-9{NUM_CHARS}])"
+_PHONE = guarded(
+    re.compile(
+        # +86 / 0086 before the number is the country code, not part of a longer number.
+        r"(?:(?<!\d)|(?<=(?<!\d)86)|(?<=(?<!\d)0086))1(?:[ -]?\d){10}(?!\d)"
+        rf"|(?<![0-9{NUM_CHARS}])[一幺](?:[ -]?{_PHONE_DIGIT}){{10}}(?![0-9{NUM_CHARS}])"
+    )
 )
 _MOBILE = re.compile(r"1[3-9]\d{9}")
-_TASK = re.compile(
-    r"任务 ?#? ?(?P<a>\d+|[一二三四五六七八九十百]{2,}|[一二三四五六七八九十](?=$| |我|号|已|完|取|放|去|的|不))|"
-    rf"(?<![{NUM_CHARS}])(?P<b>{NUM}) ?号单|#\s?(?P<c>\d+)|接单 ?#?(?P<d>\d+)"
+_TASK = guarded(
+    re.compile(
+        r"任务 ?#? ?(?P<a>\d+|[一二三四五六七八九十百]{2,}|[一二三四五六七八九十](?=$| |我|号|已|完|取|放|去|的|不))|"
+        rf"(?<![{NUM_CHARS}])(?P<b>{NUM}) ?号单|#\s?(?P<c>\d+)|接单 ?#?(?P<d>\d+)"
+    )
 )
 # 3分 / 四星 / 5颗星 / 5粒星; 十分满意, 三分钟, 一星期 and 三分之一 are no scores.
-_SCORE = re.compile(
-    rf"(?<![{NUM_CHARS}点])(?<!\d:)(?P<n>{NUM}) ?(?:颗星|粒星|星(?!期)|分(?!钟|之|钱|享|开|别|类|配))"
+_SCORE = guarded(
+    re.compile(
+        rf"(?<![{NUM_CHARS}点])(?<!\d:)(?P<n>{NUM}) ?(?:颗星|粒星|星(?!期)|分(?!钟|之|钱|享|开|别|类|配))"
+    )
 )
 
 

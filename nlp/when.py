@@ -10,6 +10,7 @@ from typing import Any
 
 from nlp.clock import read_clock, time_of_day
 from nlp.days import WEEKDAYS, day_of_month_date, month_day_date, weekday_date
+from nlp.leads import guarded
 from nlp.numerals import NUM, NUM_CHARS, to_int
 
 # Between a day and its part of day, or a part of day and its hour: 明天的下午, 下午 3点.
@@ -72,7 +73,9 @@ class WhenReader:
             f"[{re.escape(''.join(sorted(ends | set('月号日周期拜点时:'))))}]"
         )
         not_num = f"(?<![{NUM_CHARS}])"
-        self._pattern = re.compile(
+        # Guarded: its alternatives open with look-behinds and groups, so the engine would
+        # try all of them, and every day and part word, at each character of the message.
+        pattern = re.compile(
             rf"(?P<md>{not_num}(?P<m>{NUM})月(?P<d>{NUM})[日号]?)"
             rf"|(?P<wk>(?P<wm>下下个?|下个?|这个?|本|上个?)?(?:周|星期|礼拜)(?P<wd>[一二三四五六日天1-7]))"
             rf"|(?P<dn>{not_num}(?P<n>{NUM})[号日](?![{_NOT_DAY_AFTER}]))"
@@ -82,6 +85,7 @@ class WhenReader:
             rf"(?P<min>半|一刻|三刻|(?P<mm>{NUM})分?)?"
             rf"|(?<!\d)(?P<hh>\d{{1,2}}):(?P<mi>\d{{2}}))"
         )
+        self._pattern = guarded(pattern)
 
     def read(
         self, text: str, now: datetime, asks: Callable[[int, int], bool] | None = None

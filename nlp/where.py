@@ -5,15 +5,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from nlp.leads import guarded
 from nlp.model import Where
 from nlp.numerals import NUM, NUM_CHARS, to_digits
 
 # Digits as written one by one (六零二), never with 十/百, as rooms are.
 _DIGIT = "[0-9零〇一二三四五六七八九幺]"
 _NOT_NUM = f"(?<![{NUM_CHARS}第])"
-_BUILDING = re.compile(rf"{_NOT_NUM}({NUM}) ?(?:号楼|栋|幢|座|号院)")
-_UNIT = re.compile(rf"{_NOT_NUM}({NUM}) ?单元")
-_ROOM_SUFFIX = re.compile(rf"{_NOT_NUM}({_DIGIT}{{3,4}}) ?(?:室|房|号房|户)")
+# Guarded (see nlp.leads): a pattern opening with a look-behind is otherwise tried in full
+# at every character of the message.
+_BUILDING = guarded(re.compile(rf"{_NOT_NUM}({NUM}) ?(?:号楼|栋|幢|座|号院)"))
+_UNIT = guarded(re.compile(rf"{_NOT_NUM}({NUM}) ?单元"))
+_ROOM_SUFFIX = guarded(re.compile(rf"{_NOT_NUM}({_DIGIT}{{3,4}}) ?(?:室|房|号房|户)"))
 # A bare number right after a building or unit (6栋302, 3单元402) is a room ...
 _ROOM_AFTER = re.compile(rf"[ -]?({_DIGIT}{{3,4}})(?![0-9{NUM_CHARS}号楼栋幢座单层点时分:.-])")
 # Suffixes that make a compound name an alias of the registered one.
