@@ -16,24 +16,38 @@ class IntentFacts(NamedTuple):
     stars: bool
 
 
-def decide_intent(signals: Signals, order: tuple[str, ...], facts: IntentFacts) -> str:
+class IntentTags(NamedTuple):
+    """An intent with the tags of its cue groups (see nlp.signals)."""
+
+    name: str
+    cues: str
+    soft_cues: str
+
+
+def intent_tags(order: tuple[str, ...]) -> tuple[IntentTags, ...]:
+    """The lexicon's intent order with each intent's tags, spelled once at start-up."""
+    return tuple(IntentTags(name, f"i:{name}", f"s:{name}") for name in order)
+
+
+def decide_intent(signals: Signals, order: tuple[IntentTags, ...], facts: IntentFacts) -> str:
     """The intent: the first in `order` whose cues count, else request_help, else small talk."""
-    plea = signals.has("plea")
+    has = signals.has
+    plea = has("plea")
     # A plea about a need: volunteer-side soft cues (去不了, 有空) are then part of the story.
     help_like = plea and facts.has_category
-    soft_counts = not help_like or facts.has_task_ref or signals.has("task")
-    for intent in order:
+    soft_counts = not help_like or facts.has_task_ref or has("task")
+    for intent, cues, soft_cues in order:
         if intent == "rate_service" and facts.score_number is not None:
             return intent
-        if signals.has(f"i:{intent}"):
+        if has(cues):
             if intent == "usage_help" and help_like:
                 continue  # 谁能教我怎么用手机 asks for a person, not for the manual
             return intent
         if not soft_counts:
             continue
-        if intent == "rate_service" and signals.has("score"):
+        if intent == "rate_service" and has("score"):
             return intent
-        if signals.has(f"s:{intent}") and not (intent == "volunteer_signup" and plea):
+        if has(soft_cues) and not (intent == "volunteer_signup" and plea):
             return intent
     if signals.has("thanks_for_help"):
         return "thanks"

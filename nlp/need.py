@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from nlp.signals import Signals
 
 
-def categories(signals: Signals, order: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+class CategoryTags(NamedTuple):
+    """A category with the tags of its cue words (what is done) and who-words (老人)."""
+
+    name: str
+    cues: str
+    people: str
+
+
+def category_tags(order: tuple[str, ...]) -> tuple[CategoryTags, ...]:
+    """The lexicon's category order with each category's tags, spelled once at start-up."""
+    return tuple(CategoryTags(name, f"c:{name}", f"p:{name}") for name in order)
+
+
+def categories(
+    signals: Signals, order: tuple[CategoryTags, ...]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(categories touched, categories of what is done), each in precedence order.
 
     The second leaves out who-words (老人, 奶奶): a volunteer who can 陪老人看病 has the
     medical skill, not an elderly one.
     """
     has = signals.has
-    skills = tuple(n for n in order if has("c:" + n))
-    hits = signals.hits  # who-words have no patterns: a lookup is enough
-    touched = tuple(n for n in order if n in skills or "p:" + n in hits)
+    skills = tuple([name for name, cues, _ in order if has(cues)])
+    touched = tuple([name for name, cues, people in order if has(cues) or has(people)])
     return touched, skills
 
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
 from nlp.beneficiary import BeneficiaryReader
-from nlp.intent import IntentFacts, decide_intent
+from nlp.intent import IntentFacts, decide_intent, intent_tags
 from nlp.lexicon import load_lexicon
 from nlp.model import Parse
-from nlp.need import categories, urgency
+from nlp.need import categories, category_tags, urgency
 from nlp.normalize import Normalizer, has_stars
+from nlp.numerals import NUM_CHARS
 from nlp.segmenter import Segmenter
 from nlp.signals import CueIndex, Signals
 from nlp.slots import read_phone, read_score_number, read_task_ref
@@ -25,6 +27,9 @@ _TIMELESS = frozenset({"unknown", "greeting", "thanks", "usage_help"})
 _DESCRIBES_PROBLEM = frozenset({"request_help", "complaint"})
 # Intents sent by the resident who needs the help, so a beneficiary makes sense.
 _RESIDENT = frozenset({"request_help", "check_status", "cancel_request"})
+# Every task, score, phone and address pattern needs a digit or a Chinese numeral (\d as
+# those patterns use it, so any Unicode digit); most chat has none, and skips them all.
+_NUMERAL = re.compile(rf"[\d{NUM_CHARS}]")
 
 
 def _asks(signals: Signals, text: str, start: int, end: int) -> bool:
@@ -43,6 +48,8 @@ class Parser:
         self._lexicon = lexicon
         self._normalize = Normalizer(lexicon.typos)
         self._index = CueIndex(lexicon)
+        self._intents = intent_tags(lexicon.intent_order)
+        self._categories = category_tags(lexicon.category_order)
         # Time words are kept whole too, so 早上 is never read as the greeting 早.
         time_words = [*lexicon.time["days"], *lexicon.time["day_parts"], *lexicon.time["parts"]]
         time_words += [*lexicon.time["past"], *lexicon.time["ignore"]]
@@ -71,11 +78,12 @@ class Parser:
         lexicon = self._lexicon
         compound, clean = self._compounds.find(self._normalize(text))
         signals = self._index.scan(clean, self._segmenter.cut(clean))
-        task_ref = read_task_ref(clean)
-        score_number = read_score_number(clean)
-        touched, skills = categories(signals, lexicon.category_order)
+        numbered = _NUMERAL.search(clean) is not None
+        task_ref = read_task_ref(clean) if numbered else None
+        score_number = read_score_number(clean) if numbered else None
+        touched, skills = categories(signals, self._categories)
         facts = IntentFacts(bool(touched), task_ref is not None, score_number, has_stars(text))
-        intent = decide_intent(signals, lexicon.intent_order, facts)
+        intent = decide_intent(signals, self._intents, facts)
         when = None
         if intent in _DESCRIBES_PROBLEM:
             # Requests and complaints tell a story too (晚上黑漆漆的, 说好上午来): a bare
@@ -96,8 +104,8 @@ class Parser:
             category=category,
             urgency=level,
             when=when.to_contract() if when else None,
-            where=self._where.read(clean),
-            phone=read_phone(clean),
+            where=self._where.read(clean) if numbered else None,
+            phone=read_phone(clean) if numbered else None,
             score=score,
             task_ref=task_ref,
             compound=compound,
