@@ -17,6 +17,8 @@ from typing import Any
 _WORD_FREQ = 10_000
 # Runs of Chinese go to jieba; runs of anything else are split into ASCII words and the rest.
 _RUNS = re.compile(r"([\u4e00-\u9fff]+)|([a-z0-9]+)|([^\u4e00-\u9fffa-z0-9]+)")
+# What the prefix table gives for a piece that is neither a word nor a prefix of one.
+_ABSENT: Any = object()
 
 
 class Segmenter:
@@ -37,22 +39,24 @@ class Segmenter:
         tokenizer.tmp_dir = str(directory)
         tokenizer.initialize()
         self.tokenizer = tokenizer
-        # jieba's prefix dictionary (word or word prefix -> frequency, 0 for a prefix) and
-        # each word's score as jieba's `calc` computes it, log(freq) - log(total), so the
-        # routes below add the very same floats and pick the very same segmentation.
-        self._prefixes: dict[str, int] = tokenizer.FREQ
+        # jieba's prefix dictionary (every word and every prefix of a word), with each word's
+        # score as jieba's `calc` computes it, log(freq) - log(total), and None for a mere
+        # prefix; so the route below adds the very same floats and picks the same one.
         logtotal = math.log(tokenizer.total)
-        self._scores = {w: math.log(f) - logtotal for w, f in self._prefixes.items() if f}
+        self._table: dict[str, float | None] = {
+            piece: math.log(freq) - logtotal if freq else None
+            for piece, freq in tokenizer.FREQ.items()
+        }
         self._unknown = math.log(1) - logtotal  # a character that is no word counts as freq 1
 
     def cut(self, text: str) -> list[str]:
         """The text's words, in order and covering it exactly: lexicon words kept whole."""
         tokens: list[str] = []
-        for match in _RUNS.finditer(text):
-            if match.group(1):
-                tokens.extend(self._segment(match.group()))
+        for chinese, ascii_word, other in _RUNS.findall(text):
+            if chinese:
+                tokens.extend(self._segment(chinese))
             else:
-                tokens.append(match.group())
+                tokens.append(ascii_word or other)
         return tokens
 
     def _segment(self, run: str) -> list[str]:
@@ -62,24 +66,29 @@ class Segmenter:
         generator; here both happen in one backward pass, and a character that starts no
         dictionary word (most of them, as the dictionary is the lexicon's) takes a short cut.
         """
-        prefixes, scores, unknown = self._prefixes, self._scores, self._unknown
+        lookup, unknown = self._table.get, self._unknown
         n = len(run)
         best = [0.0] * (n + 1)  # best[i]: score of the best route through run[i:]
         stop = list(range(1, n + 2))  # stop[i]: where the first word of that route ends
         for i in range(n - 1, -1, -1):
-            if run[i] not in prefixes:
+            score = lookup(run[i], _ABSENT)
+            if score is _ABSENT:
                 best[i] = unknown + best[i + 1]
                 continue
             # Like jieba: every dictionary word starting here, or the lone character if none.
             top, end = -math.inf, i + 1
             j = i + 1
-            while j <= n and run[i:j] in prefixes:
-                word = run[i:j]
-                if prefixes[word]:
-                    score = scores[word] + best[j]
-                    if score >= top:  # jieba's max() over (score, end) prefers the later end
-                        top, end = score, j
+            while True:
+                if score is not None:  # run[i:j] is a word, not just a prefix of one
+                    total = score + best[j]
+                    if total >= top:  # jieba's max() over (score, end) prefers the later end
+                        top, end = total, j
                 j += 1
+                if j > n:
+                    break
+                score = lookup(run[i:j], _ABSENT)
+                if score is _ABSENT:
+                    break
             if top == -math.inf:
                 top = unknown + best[i + 1]
             best[i], stop[i] = top, end
