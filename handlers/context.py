@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Config
 from storage import outbox
 
-Notify = Callable[[str, str], Awaitable[None]]
+
+class Notify(Protocol):
+    async def __call__(
+        self, openid: str, text: str, *, expires_at: datetime | None = None
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,6 @@ class Notifier:
         self._session = session
         self.queued = 0
 
-    async def __call__(self, openid: str, text: str) -> None:
-        await outbox.enqueue(session=self._session, openid=openid, text=text)
+    async def __call__(self, openid: str, text: str, *, expires_at: datetime | None = None) -> None:
+        await outbox.enqueue(session=self._session, openid=openid, text=text, expires_at=expires_at)
         self.queued += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from bot.errors import Conflict, Forbidden
@@ -16,6 +17,7 @@ from storage.org import Place
 logger = logging.getLogger(__name__)
 
 TIER_NAMES = ("本小区", "本社区", "本街道")
+OFFER_NEWS_FOR = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -83,10 +85,16 @@ async def offer(ctx: Ctx, request: HelpRequest, *, from_tier: int = 0) -> Routed
             note=f"{TIER_NAMES[tier]} 又 {len(chosen)} 位志愿者",
         )
     message = texts.offer(request, place.compound, ctx.tz, ctx.local_now)
+    # An offer read days later, when the volunteer next opens the account, would only confuse.
+    stale_after = ctx.now + OFFER_NEWS_FOR
+    if request.when_at is not None and request.when_at < stale_after:
+        stale_after = max(request.when_at, ctx.now + ctx.config.routing.offer_timeout)
     for volunteer in chosen:
         assert volunteer.id is not None
         await ctx.notify(
-            await volunteers.openid_of(session=ctx.session, volunteer_id=volunteer.id), message
+            await volunteers.openid_of(session=ctx.session, volunteer_id=volunteer.id),
+            message,
+            expires_at=stale_after,
         )
     return Routed(offered=len(chosen), tier=tier, escalated=False)
 

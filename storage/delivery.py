@@ -28,9 +28,11 @@ def _due(now: datetime) -> ColumnElement[bool]:
         col(User.openid) == col(OutboxMessage.openid),
         col(User.last_interaction_at) > col(OutboxMessage.attempted_at),
     )
+    fresh = or_(col(OutboxMessage.expires_at).is_(None), col(OutboxMessage.expires_at) > now)
     return or_(
         and_(
             col(OutboxMessage.status) == "pending",
+            fresh,
             or_(col(OutboxMessage.next_attempt_at) <= now, interacted),
         ),
         # A claimer that died mid-run: its lease runs out and the message is anyone's again.
@@ -42,6 +44,13 @@ async def claim_due(
     *, session: AsyncSession, now: datetime, lease: timedelta, users_limit: int = 20
 ) -> list[OutboxMessage]:
     """Lease every due message of up to `users_limit` users (oldest first) to this process."""
+    # An offer nobody took while its reader was away is stale news: never send it later.
+    await session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.status) == "pending", col(OutboxMessage.expires_at) <= now)
+        .values(status="expired")
+        .execution_options(synchronize_session=False)
+    )
     due = _due(now)
     openids = (
         await session.scalars(

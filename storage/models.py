@@ -202,6 +202,7 @@ class OutboxMessage(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime = _created()
     attempted_at: datetime | None = _at()  # a later interaction of the user makes it due again
+    expires_at: datetime | None = _at()  # past this it is news nobody needs (an old offer)
     lease_until: datetime | None = _at()
     last_error: str | None = Field(default=None, max_length=256)
     via: str | None = Field(default=None, max_length=16)  # custom/template once sent

@@ -12,9 +12,12 @@ from storage.models import OutboxMessage
 from storage.types import utcnow
 
 
-async def enqueue(*, session: AsyncSession, openid: str, text: str) -> OutboxMessage:
-    """Queue a message to `openid`; it is delivered once the transaction commits."""
-    message = OutboxMessage(openid=openid, text=text)
+async def enqueue(
+    *, session: AsyncSession, openid: str, text: str, expires_at: datetime | None = None
+) -> OutboxMessage:
+    """Queue a message to `openid`; it is delivered once the transaction commits (and not at
+    all once `expires_at` has passed)."""
+    message = OutboxMessage(openid=openid, text=text, expires_at=expires_at)
     session.add(message)
     await session.flush()
     return message

@@ -643,3 +643,19 @@ async def test_a_refused_access_token_pauses_delivery_and_loses_nothing(wechat: 
     wechat.state.secret = SECRET
     assert await deliverer.run_once() == 1
     assert wechat.texts(ALICE) == ["您的求助 #1 已有志愿者接单"]
+
+
+async def test_an_expired_message_is_never_sent(wechat: Harness) -> None:
+    deliverer = wechat.deliverer()
+    async with wechat.db.transaction() as session:
+        await outbox.enqueue(
+            session=session,
+            openid=BOB,
+            text="有邻居需要帮忙 #3",
+            expires_at=wechat.state.now() + timedelta(hours=1),
+        )
+    wechat.state.advance(2 * 3600)
+    await wechat.interact(BOB)  # back two hours later: the offer is stale news
+    assert await deliverer.run_once() == 0
+    assert wechat.texts(BOB) == []
+    assert [r.status for r in await wechat.rows(BOB)] == ["expired"]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 21:42:43.475437
+Create Date: 2026-11-22 22:00:45.605407
 """
 
 from collections.abc import Sequence
@@ -38,6 +38,7 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('attempted_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('expires_at', storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('lease_until', storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=256), nullable=True),
     sa.Column('via', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
