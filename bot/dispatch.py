@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -35,6 +35,8 @@ MAX_BATCH = 64
 
 class TextParser(Protocol):
     def parse(self, text: str, now: datetime) -> Any: ...
+
+    def add_compounds(self, names: Iterable[str]) -> None: ...
 
 
 @dataclass

@@ -17,8 +17,11 @@ from bot.runtime import running
 from bot.wechat_protocol import WeChatProtocol
 from handlers import build_router
 from storage import org
+from storage.db import Database
 
 logger = logging.getLogger(__name__)
+
+COMPOUND_REFRESH = 60.0  # seconds
 
 
 def create_app(
@@ -60,6 +63,7 @@ def _dispatcher(parser: TextParser | None) -> Callable[[web.Application], AsyncI
     async def setup(app: web.Application) -> AsyncIterator[None]:
         config, db, runtime = app[CONFIG], app[DATABASE], app[RUNTIME]
         text_parser = parser
+        compounds: list[str] = []
         if text_parser is None:
             async with db.transaction() as session:
                 compounds = await org.compound_names(session=session)
@@ -71,9 +75,27 @@ def _dispatcher(parser: TextParser | None) -> Callable[[web.Application], AsyncI
             parser=text_parser,
             on_queued=runtime.queued,
         )
+        refresher = asyncio.ensure_future(_learn_new_compounds(db, text_parser, set(compounds)))
         yield
+        refresher.cancel()
+        await asyncio.gather(refresher, return_exceptions=True)
 
     return setup
+
+
+async def _learn_new_compounds(db: Database, parser: TextParser, known: set[str]) -> None:
+    # Compounds created elsewhere (an import, another process) become known to the parser,
+    # so 我住新小区3号楼 binds without a restart.
+    while True:
+        try:
+            async with db.transaction() as session:
+                names = set(await org.compound_names(session=session))
+            if names - known:
+                parser.add_compounds(sorted(names - known))
+                known |= names
+        except Exception as exc:  # the database may be briefly away; try again next round
+            logger.warning("could not refresh compound names: %s", exc.__class__.__name__)
+        await asyncio.sleep(COMPOUND_REFRESH)
 
 
 def build_parser(config: Config, compounds: list[str]) -> TextParser:

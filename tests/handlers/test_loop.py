@@ -350,3 +350,16 @@ async def test_the_scheduling_process_installs_the_menu(sqlite_url: str, parser:
                 break
             await asyncio.sleep(0.05)
         assert server.standin.menu == MENU
+
+
+async def test_a_compound_created_while_running_is_understood_without_a_restart(
+    sqlite_url: str, parser: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.server
+
+    monkeypatch.setattr(bot.server, "COMPOUND_REFRESH", 0.05)
+    async with community(sqlite_url, parser) as c:
+        await c.volunteer("oV1", "王芳", ["errand"], compound="翠湖新村", building="2")
+        await asyncio.sleep(0.3)
+        reply = await c.say("oR", "我住翠湖新村2号楼 帮我取个快递")
+        assert "翠湖新村2号楼" in reply and "哪个小区" not in reply
