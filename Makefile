@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CONFIG ?= $(if $(wildcard config.toml),config.toml,config.example.toml)
 
-.PHONY: serve test lint install
+.PHONY: serve test lint bench install
 
 install: $(STAMP)
 
@@ -26,3 +26,7 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_parse.py
+	$(BIN)/python bench/bench_webhook.py
