@@ -6,10 +6,10 @@ from enum import Enum
 
 from bot.inbound import Inbound
 from bot.router import PASS, Router
-from handlers import dialog
+from handlers import dialog, routing
 from handlers.context import Ctx
 from handlers.resident import cancel_all
-from storage import erasure
+from storage import erasure, offers, requests, volunteers
 from storage.models import User
 
 router = Router("privacy")
@@ -20,6 +20,17 @@ class Erase(Enum):
     """Erasure asks once: CONFIRM → (erased)."""
 
     CONFIRM = "confirm"
+
+
+async def _hand_back_tasks(ctx: Ctx, user: User, *, actor: str) -> None:
+    """A volunteer leaving: their tasks go to others, their open offers end."""
+    volunteer = await volunteers.find(session=ctx.session, user_id=user.id)
+    if volunteer is None or volunteer.id is None:
+        return
+    for request in await requests.of_volunteer(session=ctx.session, volunteer_id=volunteer.id):
+        await routing.release(ctx, request, volunteer, actor=actor)
+    for request in await offers.waiting_for(session=ctx.session, volunteer_id=volunteer.id):
+        await routing.decline_offer(ctx, request, volunteer, actor=actor)
 
 
 @router.text(command=("删除我的信息", "删除我的资料", "注销", "删除我的数据"))
@@ -38,5 +49,6 @@ async def confirm_erase(ctx: Ctx, msg: Inbound, user: User) -> object:
     if (msg.text or "").strip() not in CONFIRM_WORDS:
         return PASS
     await cancel_all(ctx, user, actor=msg.openid)
+    await _hand_back_tasks(ctx, user, actor=msg.openid)
     await erasure.erase_user(session=ctx.session, user=user)
     return "您的信息已删除。感谢您使用近邻互助，需要时随时回来。"

@@ -363,3 +363,19 @@ async def test_a_compound_created_while_running_is_understood_without_a_restart(
         await asyncio.sleep(0.3)
         reply = await c.say("oR", "我住翠湖新村2号楼 帮我取个快递")
         assert "翠湖新村2号楼" in reply and "哪个小区" not in reply
+
+
+async def test_a_volunteer_erasing_their_data_hands_their_tasks_on(
+    sqlite_url: str, parser: Any
+) -> None:
+    async with community(sqlite_url, parser, routing={"offer_batch": 1}) as c:
+        await c.volunteer("oV1", "王芳", ["errand"], building="3")
+        await c.volunteer("oV2", "李强", ["errand"], building="6")
+        await c.say("oR", "阳光花园3号楼，帮我取个快递")
+        await c.say("oV1", "接单 #1")
+        await c.say("oV1", "删除我的信息")
+        assert "已删除" in await c.say("oV1", "确认删除")
+        request = await c.request(1)
+        assert request.status == Status.OFFERED and request.volunteer_id is None
+        assert any("#1" in t for t in await c.told("oV2"))
+        assert any("另找志愿者" in t for t in await c.told("oR"))
