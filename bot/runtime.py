@@ -71,6 +71,8 @@ async def install_menu(client: WeChatClient) -> None:
 @asynccontextmanager
 async def running(config: Config, *, scheduler: bool) -> AsyncIterator[Runtime]:
     """Open everything for `config`; close it all, in reverse, on the way out."""
+    if not config.admin.openids:
+        logger.warning("no [admin] openids configured: escalations and digests reach nobody")
     db = open_database(config.database.url)
     try:
         await prepare_database(db, config)
