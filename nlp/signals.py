@@ -73,8 +73,10 @@ class CueIndex:
             numbers.update(self._by_lead[ch])
         for number in sorted(numbers):
             tag, pattern = self._patterns[number]
-            for match in pattern.finditer(text):
-                hits.setdefault(tag, []).append((match.start(), match.group()))
+            # Most candidates do not match, and search() costs a third of a finditer().
+            if pattern.search(text):
+                found = hits.setdefault(tag, [])
+                found.extend((match.start(), match.group()) for match in pattern.finditer(text))
         return Signals(text, hits)
 
 
