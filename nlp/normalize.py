@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 # Full-width ASCII (Ｕ+FF01..FF5E) and the ideographic space fold to their ASCII forms.
@@ -13,6 +13,12 @@ _FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 _NOISE = re.compile(r"[^\w:#\-]+")
 _WIDE = re.compile("[\uff01-\uff5e\u3000]")
 _STARS = frozenset("⭐★☆🌟")
+# Characters OpenCC's t2s changes only inside a phrase (土坏 -> 土坯, 藉口 -> 借口, 沈默 -> 沉默,
+# 瞭解 -> 了解), which converting characters one at a time cannot reveal. From OpenCC 1.4's
+# TSPhrases; test_nlp_normalize checks them against the installed dictionaries.
+_PHRASE_ONLY = "哩坏沈甦瞭藉衹覆"
+# OpenCC also knows rare ideographs of planes 2 and 3; a message with any is always converted.
+_RARE_PLANES = "\U00020000-\U0003ffff"
 
 
 def has_stars(text: str) -> bool:
@@ -27,6 +33,9 @@ class Normalizer:
         import opencc  # imported here so importing nlp stays cheap
 
         self._convert: Any = opencc.OpenCC("t2s").convert
+        # Most messages are written in simplified characters already, and a search for the
+        # characters t2s can change costs a tenth of the conversion itself.
+        self._convertible = convertible(self._convert)
         fixes = dict(typos)
         self._fixes = fixes
         # One pass over the text, longest slip first, instead of one scan per slip.
@@ -37,10 +46,29 @@ class Normalizer:
         """The canonical form of one message."""
         if _WIDE.search(text):
             text = text.translate(_FOLD)
-        text = self._convert(text).lower()
+        if self._convertible.search(text):
+            text = self._convert(text)
+        text = text.lower()
         if self._slips:
             text = self._slips.sub(self._fix, text)
         return _NOISE.sub(" ", text).strip()
 
     def _fix(self, match: re.Match[str]) -> str:
         return self._fixes[match.group()]
+
+
+def convertible(convert: Callable[[str], str]) -> re.Pattern[str]:
+    """A class of the characters without which `convert` leaves a text as it is.
+
+    Every basic-plane character is converted on its own, in one call at start-up (some 20
+    ms); to those it changes come the phrase-only characters and the rare ideograph planes.
+    """
+    chars = [chr(code) for code in range(0x10000) if not 0xD800 <= code < 0xE000]
+    chars.remove("\n")  # the separator
+    converted = convert("\n".join(chars)).split("\n")
+    if len(converted) != len(chars):  # pragma: no cover - a converter that joins lines
+        return re.compile(".", re.DOTALL)  # then every message is converted
+    pairs = zip(chars, converted, strict=True)
+    changed = {old for old, new in pairs if old != new} | set(_PHRASE_ONLY)
+    members = "".join(re.escape(ch) for ch in sorted(changed))
+    return re.compile(f"[{members}{_RARE_PLANES}]")
