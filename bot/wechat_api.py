@@ -252,7 +252,7 @@ class WeChatClient:
         if self._session is None:
             await self.start()
         assert self._session is not None
-        # Chinese stays unescaped: WeChat shows \uXXXX escapes literally in some places.
+        # Chinese stays unescaped: WeChat shows \\u escapes literally in some places.
         data = None if body is None else json.dumps(body, ensure_ascii=False).encode()
         headers = {"Content-Type": "application/json; charset=utf-8"} if data else None
         try:

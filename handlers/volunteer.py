@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.errors import Conflict, Forbidden, NotFound
@@ -22,13 +23,24 @@ async def _me(ctx: Ctx, user: User) -> Volunteer:
     return volunteer
 
 
-def _id(request: HelpRequest) -> int:
-    assert request.id is not None
-    return request.id
+def _id(record: HelpRequest | Volunteer) -> int:
+    assert record.id is not None
+    return record.id
 
 
-def _number(parse: Any) -> int | None:
-    return int(parse.task_ref) if parse is not None and parse.task_ref else None
+async def _which(
+    parse: Any,
+    candidates: Callable[[], Awaitable[list[HelpRequest]]],
+    *,
+    none: str,
+    several: str,
+    example: str,
+) -> int | str:
+    """The task number the message names, else the only candidate's; else what to say."""
+    if parse is not None and parse.task_ref:
+        return int(parse.task_ref)
+    chosen = texts.only_one(await candidates(), none=none, several=several, example=example)
+    return chosen if isinstance(chosen, str) else _id(chosen)
 
 
 async def _request(ctx: Ctx, number: int) -> HelpRequest | None:
@@ -42,17 +54,15 @@ async def _request(ctx: Ctx, number: int) -> HelpRequest | None:
 async def accept(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
     me = await _me(ctx, user)
     assert me.id is not None
-    number = _number(parse)
-    if number is None:
-        chosen = texts.only_one(
-            await offers.waiting_for(session=ctx.session, volunteer_id=me.id),
-            none="现在没有等您接的求助。有新的求助时我会通知您。",
-            several="有几条求助在等人接",
-            example="接单 #{n}",
-        )
-        if isinstance(chosen, str):
-            return chosen
-        number = _id(chosen)
+    number = await _which(
+        parse,
+        lambda: offers.waiting_for(session=ctx.session, volunteer_id=_id(me)),
+        none="现在没有等您接的求助。有新的求助时我会通知您。",
+        several="有几条求助在等人接",
+        example="接单 #{n}",
+    )
+    if isinstance(number, str):
+        return number
     request = await _request(ctx, number)
     if request is None or not await offers.was_offered(
         session=ctx.session, request_id=number, volunteer_id=me.id
@@ -72,18 +82,16 @@ async def accept(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
 async def decline(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
     me = await _me(ctx, user)
     assert me.id is not None
-    number = _number(parse)
-    if number is None:
-        mine = await requests.of_volunteer(session=ctx.session, volunteer_id=me.id)
-        chosen = texts.only_one(
-            mine or await offers.waiting_for(session=ctx.session, volunteer_id=me.id),
-            none="您现在没有任务。",
-            several="您有几个任务",
-            example="放弃 #{n}",
-        )
-        if isinstance(chosen, str):
-            return chosen
-        number = _id(chosen)
+
+    async def mine_or_waiting() -> list[HelpRequest]:
+        mine = await requests.of_volunteer(session=ctx.session, volunteer_id=_id(me))
+        return mine or await offers.waiting_for(session=ctx.session, volunteer_id=_id(me))
+
+    number = await _which(
+        parse, mine_or_waiting, none="您现在没有任务。", several="您有几个任务", example="放弃 #{n}"
+    )
+    if isinstance(number, str):
+        return number
     request = await _request(ctx, number)
     if request is None:
         return f"没有找到 #{number}。"
@@ -101,15 +109,20 @@ async def decline(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
 async def complete(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
     me = await _me(ctx, user)
     assert me.id is not None
-    number = _number(parse)
-    mine = await requests.of_volunteer(session=ctx.session, volunteer_id=me.id)
-    if number is None:
-        chosen = texts.only_one(
-            mine, none="您手上没有进行中的任务。", several="您有几个任务", example="完成 #{n}"
-        )
-        if isinstance(chosen, str):
-            return chosen
-        number = _id(chosen)
+    mine = await requests.of_volunteer(session=ctx.session, volunteer_id=_id(me))
+
+    async def accepted() -> list[HelpRequest]:
+        return mine
+
+    number = await _which(
+        parse,
+        accepted,
+        none="您手上没有进行中的任务。",
+        several="您有几个任务",
+        example="完成 #{n}",
+    )
+    if isinstance(number, str):
+        return number
     request = next((r for r in mine if r.id == number), None)
     if request is None:
         return f"#{number} 不是您正在做的任务，没法标记完成。"
