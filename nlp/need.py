@@ -28,9 +28,9 @@ def categories(
     The second leaves out who-words (老人, 奶奶): a volunteer who can 陪老人看病 has the
     medical skill, not an elderly one.
     """
-    has = signals.has
-    skills = tuple([name for name, cues, _ in order if has(cues)])
-    touched = tuple([name for name, cues, people in order if has(cues) or has(people)])
+    hits = signals.hits
+    skills = tuple([name for name, cues, _ in order if cues in hits])
+    touched = tuple([name for name, cues, people in order if cues in hits or people in hits])
     return touched, skills
 
 

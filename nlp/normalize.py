@@ -12,7 +12,7 @@ _FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 # 137-0596, #12) becomes a single space: emoji, punctuation, line breaks, repeated blanks.
 _NOISE = re.compile(r"[^\w:#\-]+")
 _WIDE = re.compile("[\uff01-\uff5e\u3000]")
-_STARS = frozenset("⭐★☆🌟")
+_STARS = re.compile("[⭐★☆🌟]")
 # Characters OpenCC's t2s changes only inside a phrase (土坏 -> 土坯, 藉口 -> 借口, 沈默 -> 沉默,
 # 瞭解 -> 了解), which converting characters one at a time cannot reveal. From OpenCC 1.4's
 # TSPhrases; test_nlp_normalize checks them against the installed dictionaries.
@@ -23,7 +23,7 @@ _RARE_PLANES = "\U00020000-\U0003ffff"
 
 def has_stars(text: str) -> bool:
     """Whether the raw text holds star emoji (a rating gesture, but never a score)."""
-    return not _STARS.isdisjoint(text)
+    return _STARS.search(text) is not None
 
 
 class Normalizer:

@@ -34,10 +34,14 @@ _SCORE = guarded(
 
 def read_phone(text: str) -> str | None:
     """The first 11-digit mainland mobile number, spaces and dashes removed."""
-    for match in _PHONE.finditer(text):
+    # Matches one after another, as finditer() gives them; but most messages have none,
+    # and a search() costs a third of setting up a finditer().
+    match = _PHONE.search(text)
+    while match:
         digits = to_digits(match.group().replace(" ", "").replace("-", ""))
         if digits and _MOBILE.fullmatch(digits):
             return digits
+        match = _PHONE.search(text, match.end())
     return None
 
 
@@ -53,8 +57,10 @@ def read_task_ref(text: str) -> str | None:
 
 def read_score_number(text: str) -> int | None:
     """A 1-5 score written as a number of points or stars."""
-    for match in _SCORE.finditer(text):
+    match = _SCORE.search(text)  # one by one, as in read_phone
+    while match:
         value = to_int(match.group("n"))
         if value is not None and 1 <= value <= 5:
             return value
+        match = _SCORE.search(text, match.end())
     return None

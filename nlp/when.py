@@ -123,7 +123,7 @@ class WhenReader:
         exprs: list[_Expr] = []
         cur: _Expr | None = None
         for m in self._pattern.finditer(text):
-            kind = next(k for k in ("md", "wk", "dn", "day", "part", "clock") if m.group(k))
+            kind = m.lastgroup or ""  # the alternative's outermost group: md, wk, ... clock
             gap = text[cur.end : m.start()] if cur else ""
             joined = cur is not None and bool(_JOINER.match(gap))
             if kind == "clock":
