@@ -79,13 +79,15 @@ class Compounds:
     """Registered residential compound names, found in text and masked out of it."""
 
     def __init__(self, names: Iterable[tuple[str, str]] = ()) -> None:
-        # alias (as matched in normalised text) -> registered name; longest alias first.
+        # alias (as matched in normalised text) -> registered name.
         self._aliases: dict[str, str] = {}
-        self._first: dict[str, list[str]] = {}
         for alias, name in names:
-            self._aliases.setdefault(alias, name)
-        for alias in sorted(self._aliases, key=len, reverse=True):
-            self._first.setdefault(alias[0], []).append(alias)
+            if alias:
+                self._aliases.setdefault(alias, name)
+        # One alternation, longest alias first, so that 幸福里小区 is taken whole before
+        # 幸福里 could match, and a message naming none is settled by one search.
+        ordered = sorted(self._aliases, key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
 
     @staticmethod
     def aliases(normalised: str) -> list[str]:
@@ -103,17 +105,8 @@ class Compounds:
 
     def find(self, text: str) -> tuple[str | None, str]:
         """(the first registered compound named in the text, the text with names masked)."""
-        if not self._first:
+        first = self._pattern.search(text) if self._pattern else None
+        if first is None or self._pattern is None:
             return None, text
-        found: str | None = None
-        i = 0
-        out = text
-        while i < len(out):
-            for alias in self._first.get(out[i], ()):
-                if out.startswith(alias, i):
-                    found = found or self._aliases[alias]
-                    out = out[:i] + MASK * len(alias) + out[i + len(alias) :]
-                    i += len(alias) - 1
-                    break
-            i += 1
-        return found, out
+        masked = self._pattern.sub(lambda m: MASK * len(m.group()), text)
+        return self._aliases[first.group()], masked

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from nlp import Where
+from nlp.where import MASK, Compounds
 
 ADDRESSES = [
     ("住3号楼 帮我买点菜", Where("3", None, None)),
@@ -69,3 +72,33 @@ def test_where_in_contract_form(parse) -> None:
         "unit": "1",
         "room": "802",
     }
+
+
+def _masked_by_scanning(pairs: list[tuple[str, str]], text: str) -> tuple[str | None, str]:
+    """Compounds.find as it was written before it became one regex: a scan per character."""
+    aliases: dict[str, str] = {}
+    for alias, name in pairs:
+        aliases.setdefault(alias, name)
+    found, i, out = None, 0, text
+    ordered = sorted(aliases, key=len, reverse=True)
+    while i < len(out):
+        for alias in (a for a in ordered if a[0] == out[i]):
+            if out.startswith(alias, i):
+                found = found or aliases[alias]
+                out = out[:i] + MASK * len(alias) + out[i + len(alias) :]
+                i += len(alias) - 1
+                break
+        i += 1
+    return found, out
+
+
+def test_compounds_mask_longest_alias_first_as_a_scan_would() -> None:
+    pairs = [("幸福里小区", "幸福里小区"), ("幸福里", "幸福里小区"), ("幸福", "幸福苑")]
+    pairs += [("阳光花园", "阳光花园"), ("花园", "花园小区"), ("园", "一园")]
+    compounds = Compounds(pairs)
+    rnd = random.Random(7)
+    pieces = ["幸福里小区", "幸福里", "幸福", "阳光花园", "花园", "园", "小区", "3栋", "帮我", " "]
+    texts = ["".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 8))) for _ in range(500)]
+    for text in texts:
+        assert compounds.find(text) == _masked_by_scanning(pairs, text), text
+    assert Compounds().find("幸福里") == (None, "幸福里")
