@@ -29,9 +29,15 @@ def categories(
     medical skill, not an elderly one.
     """
     hits = signals.hits
-    skills = tuple([name for name, cues, _ in order if cues in hits])
-    touched = tuple([name for name, cues, people in order if cues in hits or people in hits])
-    return touched, skills
+    touched: list[str] = []
+    skills: list[str] = []
+    for name, cues, people in order:
+        if cues in hits:
+            touched.append(name)
+            skills.append(name)
+        elif people in hits:
+            touched.append(name)
+    return tuple(touched), tuple(skills)
 
 
 def urgency(signals: Signals, today: bool) -> str:

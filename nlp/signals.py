@@ -71,8 +71,9 @@ class CueIndex:
         numbers = set(self._always)
         for ch in self._leads.intersection(text):
             numbers.update(self._by_lead[ch])
+        patterns = self._patterns
         for number in sorted(numbers):
-            tag, pattern = self._patterns[number]
+            tag, pattern = patterns[number]
             # Most candidates do not match, and search() costs a third of a finditer().
             if pattern.search(text):
                 found = hits.setdefault(tag, [])
