@@ -74,9 +74,11 @@ def _parsed(pattern: re.Pattern[str]) -> list[tuple[Any, Any]] | None:
 
 
 def _scanned(items: list[tuple[Any, Any]]) -> bool:
-    """Whether the engine itself skips ahead to where a match can start (re's compiler
-    does so for a pattern that opens with a character, a class, or alternatives that each
-    open with a character)."""
+    """Whether the regex engine itself skips ahead to where a match can start.
+
+    re's compiler does so for a pattern that opens with a character, a class, or
+    alternatives that each open with a character.
+    """
     try:
         while items and str(items[0][0]) == "SUBPATTERN":
             items = list(items[0][1][-1])

@@ -64,7 +64,8 @@ class Segmenter:
 
         jieba builds a dict of word ends per position, then scores each position with a
         generator; here both happen in one backward pass, and a character that starts no
-        dictionary word (most of them, as the dictionary is the lexicon's) takes a short cut.
+        dictionary word (a third of them, as the dictionary is the lexicon's) takes a short
+        cut.
         """
         lookup, unknown = self._table.get, self._unknown
         n = len(run)

@@ -27,10 +27,10 @@ class CueIndex:
         self._add_words("score", lexicon.scores)
         # Patterns stay separate: most start with a literal, which the regex engine finds with
         # a fast scan (the rest are guarded to the same effect), whereas an alternation of
-        # them would be tried at every position. And
-        # a pattern none of whose lead characters occur in a message is not run on it at all:
-        # `_by_lead` maps a character to the patterns that can start with it, numbered in
-        # tag order so that running them in number order keeps each tag's hits in order.
+        # them would be tried at every position. And a pattern none of whose lead characters
+        # occur in a message is not run on it at all: `_by_lead` maps a character to the
+        # patterns that can start with it, numbered in tag order so that running them in
+        # number order keeps each tag's hits in order.
         self._patterns = [(tag, guarded(p)) for tag, found in self._lists.items() for p in found]
         self._by_lead: dict[str, list[int]] = {}
         self._always: list[int] = []
