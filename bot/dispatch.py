@@ -93,12 +93,14 @@ class Dispatcher:
         while self._pending:
             jobs, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
             try:
-                await self._run(jobs, optimistic=len(jobs) > 1)
+                await self._run(jobs, optimistic=True)
             except Exception as exc:
-                if len(jobs) == 1:
-                    _fail(jobs[0], exc)
-                    continue
-                logger.info("a batch of %d failed (%s); handling one by one", len(jobs), exc)
+                # The class only: a driver's message quotes the statement's parameters.
+                logger.info(
+                    "a batch of %d failed (%s); handling one by one",
+                    len(jobs),
+                    exc.__class__.__name__,
+                )
                 for job in jobs:
                     try:
                         await self._run([job])

@@ -7,6 +7,8 @@ from typing import TextIO
 
 from storage.redact import mask_phones
 
+_TRACEBACKS = logging.Formatter()
+
 
 class PhoneMask(logging.Filter):
     """Rewrites each record's message with phone numbers masked."""
@@ -16,6 +18,9 @@ class PhoneMask(logging.Filter):
         masked = mask_phones(message)
         if masked != message:
             record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            # A traceback can quote a statement's parameters; the formatter uses this text.
+            record.exc_text = mask_phones(_TRACEBACKS.formatException(record.exc_info))
         return True
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -17,7 +17,8 @@ from storage.sql import affected
 _EXISTING = select(
     col(ProcessedMessage.key), col(ProcessedMessage.reply), col(ProcessedMessage.delivery)
 ).where(col(ProcessedMessage.key).in_(bindparam("keys", expanding=True)))
-_RECORD = insert(ProcessedMessage)
+# Core, not the ORM's bulk insert: a list of parameters is then one plain executemany.
+_RECORD = insert(cast(Table, ProcessedMessage.__table__))  # type: ignore[attr-defined]
 
 
 class Handled(NamedTuple):

@@ -26,3 +26,16 @@ def test_masking_helpers() -> None:
     assert mask_phones("电话13912345678") == "电话139****5678"
     assert mask_phones("订单号 2026112312345678") == "订单号 2026112312345678"
     assert mask("oAbcdefghijklmn") == "oAbc…klmn"
+
+
+def test_phone_numbers_in_tracebacks_are_masked() -> None:
+    out = io.StringIO()
+    handler = setup_logging("INFO", out)
+    try:
+        try:
+            raise ValueError("insert failed with parameters ('13912345678',)")
+        except ValueError:
+            logging.getLogger("anything").exception("handling a message failed")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert "ValueError" in out.getvalue() and "13912345678" not in out.getvalue()
