@@ -19,6 +19,8 @@ def to_int(text: str) -> int | None:
     """The value of a numeral like 23, 二十三, 十五, 一百零一 or 五零一 (digit by digit)."""
     if not text:
         return None
+    if text.isascii() and text.isdigit():
+        return int(text)  # the common case, 3栋 / 501, without the table walk below
     if not any(ch in _UNITS for ch in text):
         # Without 十/百 every character is a digit: 五零一 = 501, 幺三八 = 138.
         if len(text) > 1 and "两" in text:
@@ -49,6 +51,8 @@ def to_digits(text: str) -> str | None:
     value = to_int(text)
     if value is None:
         return None
+    if text.isascii():
+        return text  # Arabic digits already, leading zeros and all
     if not any(ch in _UNITS for ch in text):
         # Keep leading zeros that digit-by-digit writing carries (a room 0501 stays 0501).
         return "".join(str(_DIGITS[ch]) for ch in text)
