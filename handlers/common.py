@@ -5,7 +5,9 @@ from __future__ import annotations
 from bot.inbound import Inbound
 from bot.router import Router
 from handlers import menu
-from storage import users
+from handlers.context import Ctx
+from storage import users, volunteers
+from storage.models import User
 
 router = Router("common")
 
@@ -23,13 +25,20 @@ NON_TEXT = "收到啦。请用文字或语音说说需要什么帮助，我好�
 
 
 @router.event("subscribe", "subscribe_scan")
-async def welcome() -> str:
+async def welcome(ctx: Ctx, user: User) -> str:
+    volunteer = await volunteers.find(session=ctx.session, user_id=user.id)
+    if volunteer is not None and volunteer.active and volunteer.paused:
+        return f"欢迎回来，{volunteer.name}！您的接单已暂停，想继续帮助邻居请回复“恢复接单”。"
     return WELCOME
 
 
 @router.event("unsubscribe")
-async def farewell(msg: Inbound, session: object) -> None:
-    await users.set_subscribed(session=session, openid=msg.openid, subscribed=False)  # type: ignore[arg-type]
+async def farewell(ctx: Ctx, msg: Inbound, user: User) -> None:
+    await users.set_subscribed(session=ctx.session, openid=msg.openid, subscribed=False)
+    # Offers to someone who no longer follows could never reach them.
+    volunteer = await volunteers.find(session=ctx.session, user_id=user.id)
+    if volunteer is not None:
+        await volunteers.set_paused(session=ctx.session, volunteer=volunteer, paused=True)
 
 
 @router.text("greeting")

@@ -379,3 +379,19 @@ async def test_a_volunteer_erasing_their_data_hands_their_tasks_on(
         assert request.status == Status.OFFERED and request.volunteer_id is None
         assert any("#1" in t for t in await c.told("oV2"))
         assert any("另找志愿者" in t for t in await c.told("oR"))
+
+
+async def test_a_volunteer_who_unfollows_gets_no_offers_until_back(
+    sqlite_url: str, parser: Any
+) -> None:
+    async with community(sqlite_url, parser) as c:
+        await c.volunteer("oV1", "王芳", ["errand"])
+        push = c.server.wechat
+        await push.post(push.event_xml("oV1", "unsubscribe", created=1))
+        await c.say("oR", "阳光花园3号楼，帮我取个快递")
+        assert not await c.told("oV1")
+        back = await push.post(push.event_xml("oV1", "subscribe", created=2))
+        assert "恢复接单" in (back.content or "")
+        await c.say("oV1", "恢复接单")
+        await c.say("oR2", "阳光花园3号楼，帮我取个快递")
+        assert any("#2" in t for t in await c.told("oV1"))
