@@ -56,6 +56,28 @@ def guarded(pattern: re.Pattern[str]) -> re.Pattern[str]:
     return re.compile(f"(?=[{''.join(members)}])(?:{pattern.pattern})", pattern.flags)
 
 
+def required_literal(pattern: re.Pattern[str]) -> str:
+    """The longest run of characters every match holds (号单 in \\d\\s*号单), or "".
+
+    Only the pattern's own top-level sequence is read: a run ends at anything that is not
+    a plain character, so the run found is always in the match, if not always the longest.
+    On a tie the later run is taken, as the first is often the lead character already.
+    """
+    parsed = _parsed(pattern)
+    best = run = ""
+    try:
+        for op, arg in parsed or ():
+            if str(op) == "LITERAL":
+                run += chr(arg)
+            else:
+                run = ""
+            if run and len(run) >= len(best):
+                best = run
+    except Exception:  # the private parser's output changed shape: no literal known
+        return ""
+    return best
+
+
 def _lead_items(pattern: re.Pattern[str]) -> set[_Item] | None:
     parsed = _parsed(pattern)
     try:

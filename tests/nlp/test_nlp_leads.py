@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from nlp import Parser, slots, where
-from nlp.leads import guarded, lead_chars
+from nlp.leads import guarded, lead_chars, required_literal
 
 HELDOUT = Path(__file__).with_name("heldout.jsonl")
 EXTRA = [
@@ -57,7 +57,7 @@ def test_guarded_patterns_match_as_the_plain_ones(parser: Parser, texts: list[st
         slots._PHONE,
         slots._TASK,
         slots._SCORE,
-        *(pattern for _, pattern in parser._index._patterns),
+        *(pattern for _, pattern, _ in parser._index._patterns),
     ]
     guarded_count = 0
     for pattern in checked:
@@ -72,3 +72,18 @@ def test_guarded_patterns_match_as_the_plain_ones(parser: Parser, texts: list[st
             want = [(m.span(), m.groups()) for m in bare.finditer(text)]
             assert got == want, (bare.pattern, text)
     assert guarded_count >= 8
+
+
+def test_required_literal() -> None:
+    assert required_literal(re.compile(r"\d\s*号单")) == "号单"
+    assert required_literal(re.compile("我.{0,6}有空")) == "有空"
+    assert required_literal(re.compile("我(来)?接")) == "接"  # the later of two
+    assert required_literal(re.compile("(想|要)当")) == "当"
+    assert required_literal(re.compile("(冰箱|空调)坏?")) == ""
+
+
+def test_every_cue_match_holds_its_required_literal(parser: Parser, texts: list[str]) -> None:
+    for _, pattern, required in parser._index._patterns:
+        for text in texts:
+            for match in pattern.finditer(text):
+                assert required in match.group(), (pattern.pattern, text)
