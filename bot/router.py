@@ -110,10 +110,7 @@ class Router:
                 if not route.keys or inbound.event_key in route.keys:
                     yield route
             return
-        text = (inbound.text or "").strip()
-        for route in index.commands:
-            if any(_is_command(text, command) for command in route.commands):
-                yield route
+        yield from index.commanded(inbound.text or "")
         if intent is not None:
             yield from index.intents.get(intent, ())
         yield from index.fallbacks
@@ -135,13 +132,6 @@ class Router:
 _COMMAND_FOLLOWERS = frozenset(" \t#＃:：,，0123456789")
 
 
-def _is_command(text: str, command: str) -> bool:
-    """`text` is the command alone or with arguments (接单 #12), not a sentence (接单了吗)."""
-    return text == command or (
-        text.startswith(command) and text[len(command)] in _COMMAND_FOLLOWERS
-    )
-
-
 class _Index:
     """Routes grouped by what they match, built once on first use."""
 
@@ -149,7 +139,9 @@ class _Index:
         self.states: dict[str, list[Route]] = {}
         self.events: dict[str, list[Route]] = {}
         self.intents: dict[str, list[Route]] = {}
-        self.commands = [route for route in routes if route.commands]
+        # Command word → routes, looked up by the text's prefixes of each command length:
+        # every message passes here, so no scan over all the commands.
+        self.commands: dict[str, list[Route]] = {}
         self.fallbacks = [route for route in routes if route.fallback]
         for route in routes:
             if route.state is not None:
@@ -158,3 +150,20 @@ class _Index:
                 self.events.setdefault(name, []).append(route)
             for intent in route.intents:
                 self.intents.setdefault(intent, []).append(route)
+            for command in route.commands:
+                self.commands.setdefault(command, []).append(route)
+        self._lengths = sorted({len(command) for command in self.commands})
+        self._order = {id(route): n for n, route in enumerate(routes)}
+
+    def commanded(self, text: str) -> list[Route]:
+        """Routes whose command `text` is: alone or with arguments (接单 #12), not a sentence
+        (接单了吗); in registration order."""
+        text = text.strip()
+        found: list[Route] = []
+        for length in self._lengths:
+            if len(text) > length and text[length] not in _COMMAND_FOLLOWERS:
+                continue
+            for route in self.commands.get(text[:length], ()):
+                if route not in found:
+                    found.append(route)
+        return sorted(found, key=lambda route: self._order[id(route)])
