@@ -62,10 +62,41 @@ class Segmenter:
     def _segment(self, run: str) -> list[str]:
         """jieba's best route (get_DAG + calc, no HMM) through one run of Chinese characters.
 
+        Where only one dictionary word starts (or none, and the lone character is taken)
+        the route has no choice, whatever the scores; most positions it reaches are like
+        that, so it is walked forward from the start. At the first position with a choice
+        the scores decide, and `_route` works out the rest of the run: jieba scores a
+        position from the end of the run, so the rest scores the same on its own.
+        """
+        lookup = self._table.get
+        n = len(run)
+        words = []
+        i = 0
+        while i < n:
+            end = 0  # where the one word starting at i ends, once found
+            j = i + 1
+            score = lookup(run[i], _ABSENT)
+            while score is not _ABSENT:  # run[i:j] is a word or a prefix of one
+                if score is not None:
+                    if end:
+                        words.extend(self._route(run[i:]))
+                        return words
+                    end = j
+                j += 1
+                if j > n:
+                    break
+                score = lookup(run[i:j], _ABSENT)
+            end = end or i + 1
+            words.append(run[i:end])
+            i = end
+        return words
+
+    def _route(self, run: str) -> list[str]:
+        """jieba's route by its scores: get_DAG and calc in one backward pass.
+
         jieba builds a dict of word ends per position, then scores each position with a
-        generator; here both happen in one backward pass, and a character that starts no
-        dictionary word (a third of them, as the dictionary is the lexicon's) takes a short
-        cut.
+        generator; here both happen in one pass, and a character that starts no dictionary
+        word (a third of them, as the dictionary is the lexicon's) takes a short cut.
         """
         lookup, unknown = self._table.get, self._unknown
         n = len(run)

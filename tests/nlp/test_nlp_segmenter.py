@@ -30,4 +30,8 @@ def test_cuts_like_jieba(parser: Parser) -> None:
         pieces = [rnd.choice(words) if rnd.random() < 0.7 else rnd.choice(chars) for _ in range(6)]
         runs.append("".join(pieces))
     for run in runs:
-        assert segmenter._segment(run) == jieba_route(tokenizer, run), run
+        want = jieba_route(tokenizer, run)
+        # The forward walk, which hands over to the scored route at a choice, and the
+        # scored route on its own, over whole runs.
+        assert segmenter._segment(run) == want, run
+        assert segmenter._route(run) == want, run
