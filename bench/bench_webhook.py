@@ -12,6 +12,7 @@ import asyncio
 import os
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -106,7 +107,8 @@ def start(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[b
 
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=12_800)
+    parser.add_argument("--messages", type=int, default=6_400, help="per round and server")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median wins)")
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
 
@@ -141,8 +143,12 @@ async def main() -> int:
         warm = max(args.concurrency, args.messages // 20)
         await drive("warm-up", jinlin_url, warm, args.concurrency)
         await drive("warm-up", reference_url, warm, args.concurrency)
-        reference = await drive("reference", reference_url, args.messages, args.concurrency)
-        jinlin = await drive("jinlin", jinlin_url, args.messages, args.concurrency)
+        rounds = []
+        # Interleaved, so a burst of load from elsewhere on this shared machine hits both.
+        for _ in range(args.rounds):
+            reference = await drive("reference", reference_url, args.messages, args.concurrency)
+            jinlin = await drive("jinlin", jinlin_url, args.messages, args.concurrency)
+            rounds.append((reference, jinlin))
     finally:
         for server in servers:
             server.terminate()
@@ -150,17 +156,23 @@ async def main() -> int:
 
     with sqlite3.connect(database) as conn:
         stored = conn.execute("SELECT count(*) FROM processed_message").fetchone()[0]
-    expected = jinlin.sent + warm // args.concurrency * args.concurrency
-    ratio = jinlin.rate / reference.rate
+    sent = sum(j.sent for _, j in rounds)
+    expected = sent + warm // args.concurrency * args.concurrency
+    ratios = [j.rate / r.rate for r, j in rounds]
     print(
-        f"webhook benchmark: {args.messages} signed text messages, {args.concurrency} connections, loopback"
+        f"webhook benchmark: {args.rounds} rounds of {args.messages} signed text messages per "
+        f"server, {args.concurrency} connections, loopback"
     )
-    print(reference.line())
-    print(jinlin.line())
+    for number, (reference, jinlin) in enumerate(rounds, 1):
+        print(f"round {number}:  {reference.line()}")
+        print(f"          {jinlin.line()}   ratio {jinlin.rate / reference.rate:.2f}")
+    ratio = statistics.median(ratios)
+    p99 = statistics.median(j.pct(0.99) for _, j in rounds)
+    failed = sum(j.failed for _, j in rounds)
     print(f"persisted  {stored} of {expected} messages sent to jinlin (SQLite, WAL)")
-    print(f"ratio      {ratio:.2f}x the reference's throughput (target >= 0.50x)")
-    print(f"p99        {jinlin.pct(0.99):.1f} ms (target < 50 ms)")
-    ok = ratio >= 0.5 and jinlin.pct(0.99) < 50 and stored == expected and jinlin.failed == 0
+    print(f"ratio      {ratio:.2f}x the reference's throughput, median of rounds (target >= 0.50x)")
+    print(f"p99        {p99:.1f} ms, median of rounds (target < 50 ms)")
+    ok = ratio >= 0.5 and p99 < 50 and stored == expected and failed == 0
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 
