@@ -131,7 +131,7 @@ async def progress(ctx: Ctx, user: User) -> str:
         line = texts.status_line(request, ctx.tz, ctx.local_now)
         if request.status == Status.ACCEPTED and request.volunteer_id is not None:
             volunteer = await volunteers.get(session=ctx.session, volunteer_id=request.volunteer_id)
-            line += f"（{texts.volunteer_card(volunteer)}）"
+            line += f" · {texts.volunteer_card(volunteer)}"
         lines.append(line)
     if any(r.status == Status.DONE for r in mine):
         lines.append("完成的求助请回复“评价 #编号 5分”（1-5分）。")
