@@ -60,16 +60,12 @@ async def ask_for_help(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
         lines.append(texts.emergency_advice(request.category, request.text or ""))
         await ctx.tell_admins(f"紧急求助！{texts.headline(request)}：{texts.need_text(request)}")
     lines.append(_understood(ctx, request, location))
-    if location.missing and not emergency:
+    # An emergency goes out at once, with whatever place is known; otherwise ask first.
+    if emergency or not location.missing:
+        lines.append(_routed_text(await routing.offer(ctx, request)))
+    if location.missing:
         await dialog.ask(ctx, user, RequestFlow.PLACE, {"number": request.id, "for_self": for_self})
         lines.append(_place_question(location.missing, for_self))
-    else:
-        lines.append(_routed_text(await routing.offer(ctx, request)))
-        if location.missing:
-            await dialog.ask(
-                ctx, user, RequestFlow.PLACE, {"number": request.id, "for_self": for_self}
-            )
-            lines.append(_place_question(location.missing, for_self))
     return "\n".join(lines)
 
 
