@@ -1,10 +1,11 @@
 """From inbound messages to their replies: dedupe, one transaction, the router, the outbox.
 
-Messages that arrive together are handled together: one transaction claims their keys, touches
-their users and records their replies in a few statements (group commit). Each database round
-trip costs far more than the work inside it, so this is what lets the webhook keep up with
-WeChat's bursts. If anything in a batch fails, each of its messages is retried on its own, so
-one bad message never costs another its effect.
+Messages that arrive together are handled together: one transaction touches their users, runs
+their handlers and records their keys with their replies, in a few statements (group commit).
+Each database round trip costs far more than the work inside it, so this is what lets the
+webhook keep up with WeChat's bursts. The key's primary key makes a copy's insert fail; then,
+as when anything else in a batch fails, each message is retried on its own, looking for an
+earlier copy first, so one bad message never costs another its effect.
 """
 
 from __future__ import annotations
