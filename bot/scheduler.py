@@ -11,12 +11,15 @@ run missed while the process was down happens once when it comes back.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -88,13 +91,19 @@ class FollowupScheduler:
             jobstores={
                 "default": SQLAlchemyJobStore(
                     url=sync_url(config.database.url), tablename="apscheduler_jobs"
-                )
+                ),
+                # The sweep is re-added at every start and its work is found in the database,
+                # so it needs no persistence; kept in memory, it does not write its next run
+                # time to the database every few seconds, taking the write lock from the webhook.
+                "memory": MemoryJobStore(),
             },
             executors={"default": ThreadPoolExecutor(4)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600},
             timezone=tz,
         )
         aps.start()
+        with contextlib.suppress(JobLookupError):  # kept in the database by earlier versions
+            aps.remove_job("followups.sweep", jobstore="default")
         poll = config.followups.poll_interval.total_seconds()
         digest = config.followups.digest_at
         aps.add_job(
@@ -103,6 +112,7 @@ class FollowupScheduler:
             args=["sweep"],
             id="followups.sweep",
             name="follow-ups",
+            jobstore="memory",
             replace_existing=True,
             next_run_time=datetime.now(tz) + timedelta(seconds=0.2),
         )
