@@ -203,10 +203,12 @@ async def fire(ctx: Ctx, follow_up: FollowUp, number: int) -> bool:
 async def sweep(db: Database, config: Config, now: datetime) -> int:
     """Fire every follow-up that is due, each in its own transaction; return how many messages
     were queued (so the caller can have them delivered)."""
+    # One short read for every kind (the webhook's writes queue behind each transaction).
+    async with db.transaction() as session:
+        ctx = Ctx(session, config, Notifier(session), now)
+        work = [(follow_up, await due(ctx, follow_up)) for follow_up in FOLLOW_UPS]
     queued = 0
-    for follow_up in FOLLOW_UPS:
-        async with db.transaction() as session:
-            numbers = await due(Ctx(session, config, Notifier(session), now), follow_up)
+    for follow_up, numbers in work:
         for number in numbers:
             async with db.transaction() as session:
                 notify = Notifier(session)
