@@ -28,15 +28,23 @@ def protocol(sample: dict, mode: str = "safe", window: float = 0) -> WeChatProto
     return WeChatProtocol(config, replay_window=window)
 
 
+def aes_query(token: str, msg_signature: str, timestamp: str, nonce: str) -> dict[str, str]:
+    """The query string WeChat sends with an encrypted message."""
+    return {
+        "msg_signature": msg_signature,
+        "timestamp": timestamp,
+        "nonce": nonce,
+        "encrypt_type": "aes",
+        "signature": sign(token, timestamp, nonce),
+    }
+
+
+MP_QUERY = aes_query(MP["token"], MP["msg_signature"], MP["timestamp"], MP["nonce"])
+
+
 def test_published_sample_decrypts_to_its_message() -> None:
     sample = WECOM["message"]
-    query = {
-        "msg_signature": sample["msg_signature"],
-        "timestamp": sample["timestamp"],
-        "nonce": sample["nonce"],
-        "encrypt_type": "aes",
-        "signature": sign(WECOM["token"], sample["timestamp"], sample["nonce"]),
-    }
+    query = aes_query(WECOM["token"], sample["msg_signature"], sample["timestamp"], sample["nonce"])
     body = f"<xml><ToUserName><![CDATA[{WECOM['appid']}]]></ToUserName><Encrypt><![CDATA[{sample['encrypt']}]]></Encrypt></xml>"
     envelope = protocol(WECOM).open(query, body.encode())
     assert envelope.encrypted
@@ -65,13 +73,7 @@ def test_published_verify_sample_signature() -> None:
 
 
 def test_official_account_sample_decrypts() -> None:
-    query = {
-        "msg_signature": MP["msg_signature"],
-        "timestamp": MP["timestamp"],
-        "nonce": MP["nonce"],
-        "encrypt_type": "aes",
-        "signature": sign(MP["token"], MP["timestamp"], MP["nonce"]),
-    }
+    query = MP_QUERY
     body = f"<xml><Encrypt><![CDATA[{MP['encrypt']}]]></Encrypt></xml>".encode()
     inbound = protocol(MP).open(query, body).inbound
     assert (inbound.openid, inbound.text, inbound.msg_id) == (
@@ -83,13 +85,7 @@ def test_official_account_sample_decrypts() -> None:
 
 def test_reply_is_encrypted_in_safe_mode_and_decrypts_back() -> None:
     proto = protocol(MP)
-    query = {
-        "msg_signature": MP["msg_signature"],
-        "timestamp": MP["timestamp"],
-        "nonce": MP["nonce"],
-        "encrypt_type": "aes",
-        "signature": sign(MP["token"], MP["timestamp"], MP["nonce"]),
-    }
+    query = MP_QUERY
     envelope = proto.open(
         query, f"<xml><Encrypt><![CDATA[{MP['encrypt']}]]></Encrypt></xml>".encode()
     )
@@ -103,13 +99,7 @@ def test_reply_is_encrypted_in_safe_mode_and_decrypts_back() -> None:
 
 
 def test_wrong_msg_signature_is_refused() -> None:
-    query = {
-        "msg_signature": "0" * 40,
-        "timestamp": MP["timestamp"],
-        "nonce": MP["nonce"],
-        "encrypt_type": "aes",
-        "signature": sign(MP["token"], MP["timestamp"], MP["nonce"]),
-    }
+    query = {**MP_QUERY, "msg_signature": "0" * 40}
     with pytest.raises(BadSignature):
         protocol(MP).open(
             query, f"<xml><Encrypt><![CDATA[{MP['encrypt']}]]></Encrypt></xml>".encode()
