@@ -91,6 +91,9 @@ class Dispatcher:
         return job.future
 
     async def _drain(self) -> None:
+        # One turn of the loop first: requests already read but not yet parsed join this batch
+        # instead of each starting a transaction of its own.
+        await asyncio.sleep(0)
         while self._pending:
             jobs, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
             try:
