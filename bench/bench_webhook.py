@@ -100,9 +100,21 @@ async def drive(name: str, url: str, total: int, concurrency: int) -> Result:
     return Result(name, per_worker * concurrency, failed, seconds, latencies)
 
 
+# With two or more CPUs the load generator and the server under test get one each, so that
+# neither steals the other's core: the reference and Jinlin are then measured alike.
+CPUS = sorted(os.sched_getaffinity(0))
+GENERATOR_CPU, SERVER_CPU = (CPUS[0], CPUS[1]) if len(CPUS) >= 2 else (None, None)
+
+
 def start(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    def pin() -> None:
+        if SERVER_CPU is not None:
+            os.sched_setaffinity(0, {SERVER_CPU})
+
     with log.open("wb") as sink:
-        return subprocess.Popen(argv, cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            argv, cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT, preexec_fn=pin
+        )
 
 
 async def main() -> int:
@@ -112,6 +124,8 @@ async def main() -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
 
+    if GENERATOR_CPU is not None:
+        os.sched_setaffinity(0, {GENERATOR_CPU})
     workdir = Path(tempfile.mkdtemp(prefix="jinlin-bench-"))
     database = workdir / "bench.db"
     env = {
@@ -163,6 +177,8 @@ async def main() -> int:
         f"webhook benchmark: {args.rounds} rounds of {args.messages} signed text messages per "
         f"server, {args.concurrency} connections, loopback"
     )
+    if SERVER_CPU is not None:
+        print(f"pinned: load generator on CPU {GENERATOR_CPU}, servers on CPU {SERVER_CPU}")
     for number, (reference, jinlin) in enumerate(rounds, 1):
         print(f"round {number}:  {reference.line()}")
         print(f"          {jinlin.line()}   ratio {jinlin.rate / reference.rate:.2f}")
