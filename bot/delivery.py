@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from bot.config import Config
 from bot.errors import WeChatAPIError
 from bot.wechat_api import WeChatClient, WeChatRateLimited, WeChatUnavailable
-from storage import delivery, outbox
+from storage import delivery, outbox, users
 from storage.db import Database
 from storage.models import OutboxMessage, User
 from storage.redact import mask
@@ -184,7 +184,7 @@ class Deliverer:
                 lease=self._lease,
                 users_limit=self._users_per_batch,
             )
-            people = await delivery.users_of(session=session, openids={m.openid for m in claimed})
+            people = await users.by_openids(session=session, openids={m.openid for m in claimed})
         by_user: dict[str, list[OutboxMessage]] = {}
         for message in claimed:
             by_user.setdefault(message.openid, []).append(message)

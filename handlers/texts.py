@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from nlp import CATEGORIES
@@ -152,13 +152,3 @@ def emergency_advice(category: str, text: str) -> str:
     else:
         action = "有危险请马上拨打 110"
     return f"情况紧急！{action}。我们同时通知了社区值班人员和附近志愿者。"
-
-
-def day_start(now_local: datetime) -> datetime:
-    """Midnight of a local day."""
-    return now_local.replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def since_days(now_local: datetime, days: int) -> datetime:
-    """The local midnight `days` days ago."""
-    return day_start(now_local) - timedelta(days=days)

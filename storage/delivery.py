@@ -75,14 +75,6 @@ async def claim_due(
     return sorted(result.all(), key=lambda message: message.id or 0)
 
 
-async def users_of(*, session: AsyncSession, openids: Collection[str]) -> dict[str, User]:
-    """The users with these openids (an openid without a user row is left out)."""
-    if not openids:
-        return {}
-    found = await session.scalars(select(User).where(col(User.openid).in_(list(openids))))
-    return {user.openid: user for user in found}
-
-
 async def record_attempt(*, session: AsyncSession, ids: Collection[int], at: datetime) -> None:
     """Note that these messages were tried with the user's interactions up to `at` in view."""
     if ids:

@@ -95,7 +95,8 @@ async def place_of(*, session: AsyncSession, compound_id: int) -> Place | None:
 
 async def find_compound(*, session: AsyncSession, name: str) -> Place | None:
     """The compound called `name` (exact, or the only one whose name contains it)."""
-    found = [p for p in await places(session=session) if p.compound == name]
+    known = await places(session=session)
+    found = [p for p in known if p.compound == name]
     if not found:
-        found = [p for p in await places(session=session) if name and name in p.compound]
+        found = [p for p in known if name and name in p.compound]
     return found[0] if len(found) == 1 else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -91,11 +91,21 @@ async def _touch_kind(
     session: AsyncSession, openids: list[str], kind: str | None, at: datetime, lock: bool
 ) -> dict[str, User]:
     if kind is None:
-        users = await session.scalars(_LOAD[lock], {"openids": openids})
-    else:
-        users = await session.scalars(
-            _OPEN_WINDOW[kind == "follow"], {"openids": openids, "at": at, "kind": kind}
-        )
+        return await by_openids(session=session, openids=openids, lock=lock)
+    users = await session.scalars(
+        _OPEN_WINDOW[kind == "follow"], {"openids": openids, "at": at, "kind": kind}
+    )
+    return {user.openid: user for user in users}
+
+
+async def by_openids(
+    *, session: AsyncSession, openids: Collection[str], lock: bool = False
+) -> dict[str, User]:
+    """The users with these openids (one without a user row is left out); `lock` takes their
+    row locks on PostgreSQL."""
+    if not openids:
+        return {}
+    users = await session.scalars(_LOAD[lock], {"openids": list(openids)})
     return {user.openid: user for user in users}
 
 
