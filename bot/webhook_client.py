@@ -10,9 +10,11 @@ from typing import Any
 from xml.etree import ElementTree
 
 import aiohttp
+from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 
 from bot.config import WeChatConfig
+from bot.inbound import inbound_from
 from bot.wechat_protocol import message_xml, sign
 
 _msg_ids = itertools.count(int(time.time() * 1000) % 10**12 * 1000)
@@ -107,11 +109,9 @@ class WeChatPusher:
     async def post(self, xml: str, encrypt: bool | None = None) -> Answer:
         """Post one message and read the reply."""
         if self.on_interaction is not None:
-            kind = _interaction_of(xml)
-            if kind:
-                self.on_interaction(
-                    ElementTree.fromstring(xml).findtext("FromUserName") or "", kind
-                )
+            inbound = inbound_from(parse_message(xml))
+            if inbound.interaction:
+                self.on_interaction(inbound.openid, inbound.interaction)
         query, body = self.signed(xml, encrypt)
         async with self.session.post(self.url, params=query, data=body.encode()) as response:
             text = await response.text()
@@ -133,15 +133,3 @@ class WeChatPusher:
                 root.findtext("Nonce"),
             )
         return ElementTree.fromstring(body).findtext("Content")
-
-
-def _interaction_of(xml: str) -> str | None:
-    root = ElementTree.fromstring(xml)
-    if root.findtext("MsgType") != "event":
-        return "message"
-    event = (root.findtext("Event") or "").lower()
-    if event in ("click", "view"):
-        return "click"
-    if event in ("subscribe", "scan"):
-        return "follow"
-    return None
