@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from storage.sqlite_driver import one_trip_dbapi
+from storage import sqlite_driver
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def open_database(url: str, **engine_args: Any) -> Database:
         # A Connection rolls back its own unfinished transaction when closed, so the pool's
         # extra rollback on every return is one more thread round trip for nothing.
         engine = create_async_engine(
-            url, module=one_trip_dbapi(), pool_reset_on_return=None, **engine_args
+            url, module=sqlite_driver.one_trip_dbapi(), pool_reset_on_return=None, **engine_args
         )
         _tune_sqlite(engine)
         writer: asyncio.Lock | None = asyncio.Lock()
@@ -77,8 +77,9 @@ def open_database(url: str, **engine_args: Any) -> Database:
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
-    # WAL lets readers run beside the writer; every transaction starts IMMEDIATE so two
-    # writers queue on the busy timeout instead of failing at lock upgrade.
+    # WAL lets readers run beside the writer.
+    sqlite_driver.install(engine.sync_engine)
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
@@ -88,7 +89,3 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -17,8 +17,11 @@ from storage.sql import affected
 _EXISTING = select(
     col(ProcessedMessage.key), col(ProcessedMessage.reply), col(ProcessedMessage.delivery)
 ).where(col(ProcessedMessage.key).in_(bindparam("keys", expanding=True)))
-# Core, not the ORM's bulk insert: a list of parameters is then one plain executemany.
-_RECORD = insert(cast(Table, ProcessedMessage.__table__))  # type: ignore[attr-defined]
+# Core, not the ORM's bulk insert: a list of parameters is then one plain executemany. On
+# SQLite it rides with the COMMIT (storage/sqlite_driver.py): a copy's key then fails the commit.
+_RECORD = insert(cast(Table, ProcessedMessage.__table__)).execution_options(  # type: ignore[attr-defined]
+    defer=True
+)
 
 
 class Handled(NamedTuple):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -9,10 +11,17 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.exc import OperationalError
 
 from storage.db import Database
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+LOCKED_RETRIES = 8
+
+# Alembic's `context` is module state: one upgrade at a time per event loop.
+_upgrading: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def alembic_config(connection: Any | None = None) -> AlembicConfig:
@@ -25,8 +34,21 @@ def alembic_config(connection: Any | None = None) -> AlembicConfig:
 
 async def upgrade(db: Database, revision: str = "head") -> None:
     """Bring the schema up to `revision` (idempotent; safe from several processes at once)."""
-    async with db.engine.begin() as conn:
-        await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
+    lock = _upgrading.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+    async with lock:
+        for attempt in range(LOCKED_RETRIES + 1):
+            try:
+                async with db.engine.begin() as conn:
+                    await conn.run_sync(
+                        lambda sync: command.upgrade(alembic_config(sync), revision)
+                    )
+                return
+            except OperationalError as exc:
+                # While a brand-new SQLite file turns to WAL under another process, SQLite
+                # answers "locked" at once instead of waiting; the migration rolled back whole.
+                if "locked" not in str(exc.orig) or attempt == LOCKED_RETRIES:
+                    raise
+                await asyncio.sleep(0.05 * 2**attempt)
 
 
 async def current_revision(db: Database) -> str | None:

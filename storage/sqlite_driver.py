@@ -1,8 +1,14 @@
-"""SQLAlchemy's aiosqlite adapter with one thread round trip per statement instead of four.
+"""SQLAlchemy's aiosqlite adapter, with as few thread round trips per transaction as it takes.
 
 aiosqlite runs each call (cursor, execute, fetchall, close) as its own job on the connection's
 thread, and every job is a handoff of the GIL and a turn of the event loop. Under load those
-handoffs, not SQLite, are what a statement costs, so this adapter runs the four calls as one job.
+handoffs, not SQLite, are what a statement costs, so this adapter:
+
+- runs a statement's four calls as one job;
+- defers what needs no answer to the next job: BEGIN rides with the transaction's first
+  statement, and a write marked with the `defer` execution option (see `storage.sql`) rides
+  with the next statement or with COMMIT, whose error it then becomes.
+
 The semantics are SQLAlchemy's own adapter's; only the number of handoffs changes.
 """
 
@@ -12,25 +18,42 @@ import sqlite3
 from typing import Any
 
 import aiosqlite
+from sqlalchemy import event
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
 )
+from sqlalchemy.engine import Engine
+
+DEFER = "defer"  # execution option: this write's result is not needed before the next trip
+
+_Deferred = tuple[str, Any, bool]  # operation, parameters, executemany
+_BEGIN: _Deferred = ("BEGIN IMMEDIATE", None, False)
+
+
+def _execute(cursor: sqlite3.Cursor, operation: str, parameters: Any, many: bool) -> None:
+    if many:
+        cursor.executemany(operation, parameters)
+    elif parameters is None:
+        cursor.execute(operation)
+    else:
+        cursor.execute(operation, parameters)
 
 
 def _run(
-    holder: aiosqlite.Connection, operation: str, parameters: Any, many: bool
+    holder: aiosqlite.Connection,
+    deferred: list[_Deferred],
+    operation: str,
+    parameters: Any,
+    many: bool,
 ) -> tuple[Any, ...]:
     # Runs on aiosqlite's thread, which owns the sqlite3 connection.
     cursor: sqlite3.Cursor = holder._conn.cursor()
     try:
-        if many:
-            cursor.executemany(operation, parameters)
-        elif parameters is None:
-            cursor.execute(operation)
-        else:
-            cursor.execute(operation, parameters)
+        for earlier in deferred:
+            _execute(cursor, *earlier)
+        _execute(cursor, operation, parameters, many)
         description = cursor.description
         rows = cursor.fetchall() if description else None
         return description, rows, cursor.lastrowid, cursor.rowcount
@@ -38,14 +61,42 @@ def _run(
         cursor.close()
 
 
+def _commit(holder: aiosqlite.Connection, deferred: list[_Deferred]) -> None:
+    # SQLAlchemy takes a failed COMMIT as the end of the transaction and never rolls it back,
+    # so a deferred write that fails here rolls the transaction back itself.
+    cursor: sqlite3.Cursor = holder._conn.cursor()
+    try:
+        for earlier in deferred:
+            _execute(cursor, *earlier)
+        holder._conn.commit()
+    except BaseException:
+        holder._conn.rollback()
+        raise
+    finally:
+        cursor.close()
+
+
 class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
-    __slots__ = ()
+    __slots__ = ("defer",)
+
+    def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection) -> None:
+        super().__init__(adapt_connection)
+        self.defer = False
 
     def _one_trip(self, operation: Any, parameters: Any, many: bool) -> None:
+        connection: _OneTripConnection = self._adapt_connection  # type: ignore[assignment]
+        if self.defer:
+            self.defer = False
+            connection.deferred.append((operation, parameters, many))
+            self.description = None
+            self.lastrowid, self.rowcount = -1, len(parameters) if many else 1
+            return
+        deferred, connection.deferred = connection.deferred, []
         try:
-            connection = self._connection
             description, rows, lastrowid, rowcount = self.await_(
-                connection._execute(_run, connection, operation, parameters, many)
+                self._connection._execute(
+                    _run, self._connection, deferred, operation, parameters, many
+                )
             )
             self.description = description
             if description:
@@ -55,22 +106,50 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
             else:
                 self.lastrowid, self.rowcount = lastrowid, rowcount
         except Exception as error:
-            self._adapt_connection._handle_exception(error)
+            connection._handle_exception(error)
 
     def execute(self, operation: Any, parameters: Any = None) -> Any:
         self._one_trip(operation, parameters, many=False)
 
     def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
-        self._one_trip(operation, seq_of_parameters, many=True)
+        self._one_trip(operation, list(seq_of_parameters), many=True)
 
 
 class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    __slots__ = ("deferred",)
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        self.deferred: list[_Deferred] = []
 
     def cursor(self, server_side: bool = False) -> AsyncAdapt_aiosqlite_cursor:
         if server_side:
+            self._flush()
             return super().cursor(server_side=True)
         return _OneTripCursor(self)
+
+    def begin_immediate(self) -> None:
+        """Start a write transaction with the next statement instead of a trip of its own."""
+        self.deferred.append(_BEGIN)
+
+    def commit(self) -> None:
+        deferred, self.deferred = self.deferred, []
+        if deferred == [_BEGIN]:
+            return  # nothing ran: there is no transaction to commit
+        try:
+            self.await_(self._connection._execute(_commit, self._connection, deferred))
+        except Exception as error:
+            self._handle_exception(error)
+
+    def rollback(self) -> None:
+        deferred, self.deferred = self.deferred, []
+        if deferred[:1] == [_BEGIN]:
+            return  # the transaction never started: nothing ran, nothing to undo
+        super().rollback()
+
+    def _flush(self) -> None:
+        if self.deferred:
+            self.cursor().execute("SELECT 1")
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
@@ -84,3 +163,21 @@ class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
 def one_trip_dbapi() -> OneTripDBAPI:
     """A fresh instance of the adapter module."""
     return OneTripDBAPI(aiosqlite, sqlite3)
+
+
+def install(engine: Engine) -> None:
+    """Wire an engine made with `one_trip_dbapi()`: IMMEDIATE transactions that start with
+    their first statement, and the `defer` execution option."""
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # Every transaction starts IMMEDIATE so two writers queue on the busy timeout
+        # instead of failing at lock upgrade.
+        conn.connection.dbapi_connection.begin_immediate()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _on_execute(
+        conn: Any, cursor: Any, statement: Any, parameters: Any, context: Any, many: bool
+    ) -> None:
+        if context is not None and context.execution_options.get(DEFER):
+            cursor.defer = True

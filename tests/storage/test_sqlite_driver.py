@@ -1,0 +1,109 @@
+"""The SQLite adapter: fewer thread round trips, same transactions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from storage import messages, migrate
+from storage.db import Database, open_database
+
+
+@pytest.fixture
+async def sqlite_db(sqlite_url: str) -> AsyncIterator[Database]:
+    db = open_database(sqlite_url)
+    await migrate.upgrade(db)
+    yield db
+    await db.close()
+
+
+@pytest.fixture
+def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every job handed to a connection's thread, by the name of its function."""
+    import aiosqlite
+
+    seen: list[str] = []
+    original = aiosqlite.Connection._execute
+
+    async def counting(
+        self: aiosqlite.Connection, fn: object, *args: object, **kw: object
+    ) -> object:
+        seen.append(getattr(fn, "__name__", repr(fn)))
+        return await original(self, fn, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
+    return seen
+
+
+async def test_begin_and_deferred_writes_ride_with_other_statements(
+    sqlite_db: Database, trips: list[str]
+) -> None:
+    async with sqlite_db.transaction() as session:
+        await session.execute(text("SELECT 1"))  # BEGIN IMMEDIATE goes with this one
+        await messages.record(session=session, replies={"u:1": "hi"})  # rides with COMMIT
+    assert trips == ["_run", "_commit"]
+    async with sqlite_db.transaction() as session:
+        assert list(await messages.existing(session=session, keys={"u:1"})) == ["u:1"]
+
+
+async def test_a_transaction_without_statements_costs_no_trip(
+    sqlite_db: Database, trips: list[str]
+) -> None:
+    async with sqlite_db.engine.begin():
+        pass
+    assert trips == []
+
+
+async def test_a_deferred_write_that_fails_fails_the_commit_and_undoes_the_transaction(
+    sqlite_db: Database,
+) -> None:
+    async with sqlite_db.transaction() as session:
+        await messages.record(session=session, replies={"u:1": "first"})
+    with pytest.raises(IntegrityError):
+        async with sqlite_db.transaction() as session:
+            await session.execute(text("INSERT INTO street (name) VALUES ('S')"))
+            await messages.record(session=session, replies={"u:1": "again"})
+    # Nothing of the failed transaction stayed, and the pooled connection is usable again.
+    async with sqlite_db.transaction() as session:
+        streets = (await session.execute(text("SELECT count(*) FROM street"))).scalar()
+        found = await messages.existing(session=session, keys={"u:1"})
+        await messages.record(session=session, replies={"u:2": "next"})
+    assert streets == 0 and found["u:1"].reply == "first"
+    async with sqlite_db.transaction() as session:
+        assert set(await messages.existing(session=session, keys={"u:1", "u:2"})) == {"u:1", "u:2"}
+
+
+async def test_a_rolled_back_transaction_drops_its_deferred_writes(sqlite_db: Database) -> None:
+    class Abandon(Exception):
+        pass
+
+    with pytest.raises(Abandon):
+        async with sqlite_db.transaction() as session:
+            await session.execute(text("SELECT 1"))
+            await messages.record(session=session, replies={"u:gone": "x"})
+            raise Abandon
+    async with sqlite_db.transaction() as session:
+        assert await messages.existing(session=session, keys={"u:gone"}) == {}
+
+
+async def test_two_connections_still_queue_as_writers(sqlite_url: str) -> None:
+    # BEGIN IMMEDIATE, now sent with the first statement, still takes the write lock first:
+    # a second writer waits on the busy timeout instead of failing at lock upgrade.
+    first, second = open_database(sqlite_url), open_database(sqlite_url)
+    await migrate.upgrade(first)
+    try:
+        async with first.engine.begin() as a:
+            await a.execute(text("SELECT count(*) FROM street"))
+            async with second.engine.connect() as b:
+                raw = await b.get_raw_connection()
+                await raw.driver_connection.execute("PRAGMA busy_timeout = 50")
+                # A plain BEGIN would let this read run beside the writer (WAL).
+                with pytest.raises(OperationalError, match="locked"):
+                    await b.execute(text("SELECT count(*) FROM street"))
+            await a.execute(text("INSERT INTO street (name) VALUES ('S')"))
+    finally:
+        await first.close()
+        await second.close()
