@@ -15,17 +15,17 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Config
 from bot.inbound import Inbound
-from bot.router import Router
+from bot.router import Lazy, Router
 from handlers.context import Ctx, Notifier
 from storage import messages, outbox, users, volunteers
 from storage.db import Database
-from storage.models import User
 from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
@@ -146,10 +146,16 @@ class Dispatcher:
             self.on_queued()
 
     async def _route(
-        self, session: AsyncSession, job: _Job, user: User, notify: Notifier, now: datetime
+        self,
+        session: AsyncSession,
+        job: _Job,
+        arrival: users.Arrival,
+        notify: Notifier,
+        now: datetime,
     ) -> str:
         inbound = job.inbound
-        pending = users.dialog(user, now)
+        # A handler earlier in this batch may have changed the user's pending question.
+        pending = users.dialog(users.loaded(session=session, user_id=arrival.id) or arrival, now)
         roles: frozenset[str] | None = None
 
         async def user_roles() -> frozenset[str]:
@@ -158,7 +164,7 @@ class Dispatcher:
                 found = {"resident"}
                 if inbound.openid in self.config.admin.openids:
                     found.add("admin")
-                if await volunteers.find(session=session, user_id=user.id) is not None:
+                if await volunteers.find(session=session, user_id=arrival.id) is not None:
                     found.add("volunteer")
                 roles = frozenset(found)
             return roles
@@ -166,7 +172,7 @@ class Dispatcher:
         data: dict[str, Any] = {
             "msg": inbound,
             "parse": job.parse,
-            "user": user,
+            "user": Lazy(partial(users.by_id, session=session, user_id=arrival.id)),
             "session": session,
             "config": self.config,
             "now": now,

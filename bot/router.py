@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -22,6 +22,18 @@ class _Pass:
 PASS = _Pass()
 
 
+class Lazy:
+    """A handler argument worth loading only for the handlers that name it."""
+
+    __slots__ = ("_load",)
+
+    def __init__(self, load: Callable[[], Awaitable[Any]]) -> None:
+        self._load = load
+
+    def __call__(self) -> Awaitable[Any]:
+        return self._load()
+
+
 @dataclass(frozen=True)
 class Route:
     handler: Handler
@@ -34,9 +46,16 @@ class Route:
     fallback: bool = False
     params: frozenset[str] = field(default_factory=frozenset)
 
-    def call(self, data: Mapping[str, Any]) -> Awaitable[Any]:
-        """Call the handler with exactly the parameters it names."""
-        return self.handler(**{name: data[name] for name in self.params if name in data})
+    async def call(self, data: dict[str, Any]) -> Any:
+        """Call the handler with exactly the parameters it names (loading Lazy ones once)."""
+        arguments = {}
+        for name in self.params:
+            if name in data:
+                value = data[name]
+                if isinstance(value, Lazy):
+                    value = data[name] = await value()
+                arguments[name] = value
+        return await self.handler(**arguments)
 
 
 def _state_name(state: Enum | str) -> str:

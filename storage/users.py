@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import col
 
 from bot.errors import NotFound
@@ -19,8 +21,28 @@ from storage.sql import insert_for
 WINDOW_KINDS = ("message", "click", "follow")
 
 
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """What the dispatcher needs of a user who just wrote: who, and their pending question.
+
+    Loading the whole ORM object costs more than the rest of a short message's handling, so
+    it is loaded (`by_id`) only for the handlers that ask for it.
+    """
+
+    id: int
+    openid: str
+    dialog_flow: str | None
+    dialog_state: str | None
+    dialog_data: str | None
+    dialog_expires_at: datetime | None
+
+
+_USERS = cast(Table, User.__table__)  # type: ignore[attr-defined]
+_ARRIVAL = [_USERS.c[name] for name in Arrival.__slots__]
+
+
 def _load_statement(lock: bool) -> Any:
-    stmt = select(User).where(col(User.openid).in_(bindparam("openids", expanding=True)))
+    stmt = select(*_ARRIVAL).where(_USERS.c.openid.in_(bindparam("openids", expanding=True)))
     return stmt.with_for_update() if lock else stmt
 
 
@@ -33,11 +55,10 @@ def _window_statement(follow: bool) -> Any:
     if follow:
         values["subscribed"] = True
     return (
-        update(User)
-        .where(col(User.openid).in_(bindparam("openids", expanding=True)))
+        update(_USERS)
+        .where(_USERS.c.openid.in_(bindparam("openids", expanding=True)))
         .values(**values)
-        .returning(User)
-        .execution_options(synchronize_session=False, populate_existing=True)
+        .returning(*_ARRIVAL)
     )
 
 
@@ -48,11 +69,11 @@ _OPEN_WINDOW = {follow: _window_statement(follow) for follow in (False, True)}
 
 async def touch(
     *, session: AsyncSession, arrivals: Mapping[str, str | None], at: datetime
-) -> dict[str, User]:
+) -> dict[str, Arrival]:
     """Fetch (creating when new) users by openid and record the interactions that open the
     48-hour window (openid → message/click/follow, or None for an arrival that does not).
 
-    Opening the window and loading the user are one UPDATE … RETURNING per kind of arrival;
+    Opening the window and reading the user are one UPDATE … RETURNING per kind of arrival;
     the update (or, without one, SELECT … FOR UPDATE) also takes each user's row lock, which
     serialises one user's messages across processes on PostgreSQL.
     """
@@ -62,7 +83,7 @@ async def touch(
     by_kind: dict[str | None, list[str]] = {}
     for openid, kind in arrivals.items():
         by_kind.setdefault(kind if kind in WINDOW_KINDS else None, []).append(openid)
-    found: dict[str, User] = {}
+    found: dict[str, Arrival] = {}
     for kind, openids in by_kind.items():
         found.update(await _touch_kind(session, openids, kind, at, lock))
     missing = [openid for openid in arrivals if openid not in found]
@@ -89,13 +110,20 @@ async def touch(
 
 async def _touch_kind(
     session: AsyncSession, openids: list[str], kind: str | None, at: datetime, lock: bool
-) -> dict[str, User]:
+) -> dict[str, Arrival]:
     if kind is None:
-        return await by_openids(session=session, openids=openids, lock=lock)
-    users = await session.scalars(
-        _OPEN_WINDOW[kind == "follow"], {"openids": openids, "at": at, "kind": kind}
-    )
-    return {user.openid: user for user in users}
+        rows = await session.execute(_LOAD[lock], {"openids": openids})
+    else:
+        params = {"openids": openids, "at": at, "kind": kind}
+        rows = await session.execute(_OPEN_WINDOW[kind == "follow"], params)
+    return {row.openid: Arrival(*row) for row in rows}
+
+
+def loaded(*, session: AsyncSession, user_id: int) -> User | None:
+    """The user's ORM object if this session already holds it (no I/O): it may carry
+    changes not yet flushed, such as a new pending question."""
+    found = session.identity_map.get(identity_key(User, user_id))
+    return found if isinstance(found, User) else None
 
 
 async def by_openids(
@@ -105,7 +133,8 @@ async def by_openids(
     row locks on PostgreSQL."""
     if not openids:
         return {}
-    users = await session.scalars(_LOAD[lock], {"openids": list(openids)})
+    stmt = select(User).where(col(User.openid).in_(openids))
+    users = await session.scalars(stmt.with_for_update() if lock else stmt)
     return {user.openid: user for user in users}
 
 
@@ -134,7 +163,7 @@ async def set_subscribed(*, session: AsyncSession, openid: str, subscribed: bool
     )
 
 
-def dialog(user: User, now: datetime) -> tuple[str, str, dict[str, Any]] | None:
+def dialog(user: User | Arrival, now: datetime) -> tuple[str, str, dict[str, Any]] | None:
     """The user's pending question (flow, state, data), unless it has expired."""
     if not user.dialog_flow or not user.dialog_state:
         return None

@@ -102,9 +102,8 @@ async def seed(db: Database) -> None:
             place = await org.ensure_place(
                 session=session, street="示范街道", community="示范社区", compound=compound
             )
-            user = (await users.touch(session=session, arrivals={openid: "message"}, at=utcnow()))[
-                openid
-            ]
+            arrived = await users.touch(session=session, arrivals={openid: "message"}, at=utcnow())
+            user = await users.by_id(session=session, user_id=arrived[openid].id)
             await volunteers.sign_up(
                 session=session,
                 user=user,

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from bot.appkeys import DISPATCHER
 from bot.errors import NotFound
+from bot.inbound import Inbound
 from bot.logs import setup_logging
 from storage import users
 from storage.models import Status
@@ -395,3 +397,18 @@ async def test_a_volunteer_who_unfollows_gets_no_offers_until_back(
         await c.say("oV1", "恢复接单")
         await c.say("oR2", "阳光花园3号楼，帮我取个快递")
         assert any("#2" in t for t in await c.told("oV1"))
+
+
+async def test_a_users_messages_in_one_batch_see_each_others_questions(
+    sqlite_url: str, parser: Any
+) -> None:
+    # Queued back to back, both messages are handled in one transaction: the second must
+    # answer the question the first one asked, not start over.
+    async with community(sqlite_url, parser) as c:
+        dispatcher = c.server.app[DISPATCHER]
+        first, second = (
+            dispatcher.submit(Inbound("oNew", "text", 1, msg_id=str(n), text=text, account="gh"))
+            for n, text in ((1, "我想当志愿者"), (2, "1 8"))
+        )
+        assert "您能帮哪些忙" in await first
+        assert "哪个小区" in await second

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -63,27 +64,40 @@ async def test_touch_creates_then_updates_the_window(db: Database) -> None:
     t0 = utcnow()
     async with db.transaction() as session:
         found = await users.touch(session=session, arrivals={"o1": "message", "o9": None}, at=t0)
-        user = found["o1"]
-        assert user.id is not None and user.last_interaction_kind == "message"
-        assert found["o9"].last_interaction_at is None
+        assert found["o1"].openid == "o1" and found["o1"].dialog_flow is None
+        user = await users.by_id(session=session, user_id=found["o1"].id)
+        assert user.last_interaction_kind == "message" and user.last_interaction_at == t0
+        assert (
+            await users.by_id(session=session, user_id=found["o9"].id)
+        ).last_interaction_at is None
         user.cs_sent_since_interaction = 3
-    async with db.transaction() as session:
-        again = (
-            await users.touch(session=session, arrivals={"o1": None}, at=t0 + timedelta(hours=1))
-        )["o1"]
-        assert again.id == user.id and again.cs_sent_since_interaction == 3
-        assert again.last_interaction_at == t0
-        later = (
-            await users.touch(session=session, arrivals={"o1": "click"}, at=t0 + timedelta(hours=2))
-        )["o1"]
-        assert later.last_interaction_kind == "click" and later.cs_sent_since_interaction == 0
-        assert later.last_interaction_at == t0 + timedelta(hours=2)
+
+    async def window(at: datetime, kind: str | None) -> tuple[Any, ...]:
+        async with db.transaction() as session:
+            arrival = (await users.touch(session=session, arrivals={"o1": kind}, at=at))["o1"]
+            user = await users.by_id(session=session, user_id=arrival.id)
+            return (
+                arrival.id,
+                user.last_interaction_at,
+                user.last_interaction_kind,
+                user.cs_sent_since_interaction,
+            )
+
+    # An arrival that does not open the window leaves it; one that does resets the quota.
+    assert await window(t0 + timedelta(hours=1), None) == (user.id, t0, "message", 3)
+    assert await window(t0 + timedelta(hours=2), "click") == (
+        user.id,
+        t0 + timedelta(hours=2),
+        "click",
+        0,
+    )
 
 
 async def test_dialog_expires(db: Database) -> None:
     now = utcnow()
     async with db.transaction() as session:
-        user = (await users.touch(session=session, arrivals={"o2": "message"}, at=now))["o2"]
+        arrival = (await users.touch(session=session, arrivals={"o2": "message"}, at=now))["o2"]
+        user = await users.by_id(session=session, user_id=arrival.id)
         await users.set_dialog(
             session=session,
             user=user,
