@@ -122,7 +122,10 @@ async def _touch_kind(
 def loaded(*, session: AsyncSession, user_id: int) -> User | None:
     """The user's ORM object if this session already holds it (no I/O): it may carry
     changes not yet flushed, such as a new pending question."""
-    found = session.identity_map.get(identity_key(User, user_id))
+    held = session.identity_map
+    if not held:  # the common case, and cheaper than building the key
+        return None
+    found = held.get(identity_key(User, user_id))
     return found if isinstance(found, User) else None
 
 

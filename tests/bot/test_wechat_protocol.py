@@ -193,3 +193,31 @@ def test_text_voice_and_events_become_inbound() -> None:
     )
     inbound = proto.open(query, location.encode()).inbound
     assert (inbound.latitude, inbound.longitude, inbound.label) == (31.2, 121.5, "阳光花园")
+
+
+def test_a_declaration_inside_an_encrypted_message_is_refused_too() -> None:
+    proto = protocol(MP, mode="safe")
+    hostile = '<!DOCTYPE x [<!ENTITY a "aaaa">]><xml><FromUserName>&a;</FromUserName></xml>'
+    crypto = WeChatCrypto(MP["token"], MP["encoding_aes_key"], MP["appid"])
+    timestamp, nonce = str(int(time.time())), "n0nce"
+    body = crypto.encrypt_message(hostile, nonce, timestamp)
+    encrypt = body.split("<Encrypt><![CDATA[")[1].split("]]>")[0]
+    query = aes_query(MP["token"], sign(MP["token"], timestamp, nonce, encrypt), timestamp, nonce)
+    with pytest.raises(InvalidInput, match="declarations"):
+        proto.open(query, body.encode())
+
+
+def test_declaration_words_in_a_users_text_are_just_text() -> None:
+    proto = protocol(MP, mode="plain")
+    xml = message_xml(
+        {
+            "ToUserName": "gh",
+            "FromUserName": "u1",
+            "CreateTime": 1,
+            "MsgType": "text",
+            "Content": "<!DOCTYPE html> 网页打不开了",
+            "MsgId": 78,
+        }
+    )
+    inbound = proto.open(plain_query(MP["token"]), xml.encode()).inbound
+    assert inbound.text == "<!DOCTYPE html> 网页打不开了"
