@@ -39,6 +39,12 @@ class Result:
     failed: int
     seconds: float
     latencies: list[float]
+    cpu: float = 0.0  # the server's CPU seconds (all its threads) over the round
+
+    @property
+    def cpu_per_message(self) -> float:
+        """Milliseconds of server CPU per message: steadier than msg/s on a shared machine."""
+        return self.cpu / self.sent * 1000
 
     @property
     def rate(self) -> float:
@@ -51,8 +57,24 @@ class Result:
     def line(self) -> str:
         return (
             f"{self.name:<10} {self.rate:8.0f} msg/s   p50 {self.pct(0.50):6.1f} ms   "
-            f"p99 {self.pct(0.99):6.1f} ms   failed {self.failed}"
+            f"p99 {self.pct(0.99):6.1f} ms   cpu {self.cpu_per_message:5.3f} ms/msg   "
+            f"failed {self.failed}"
         )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process, all threads (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measured(
+    name: str, url: str, total: int, concurrency: int, server: subprocess.Popen[bytes]
+) -> Result:
+    before = cpu_seconds(server.pid)
+    result = await drive(name, url, total, concurrency)
+    result.cpu = cpu_seconds(server.pid) - before
+    return result
 
 
 def free_port() -> int:
@@ -160,8 +182,12 @@ async def main() -> int:
         rounds = []
         # Interleaved, so a burst of load from elsewhere on this shared machine hits both.
         for _ in range(args.rounds):
-            reference = await drive("reference", reference_url, args.messages, args.concurrency)
-            jinlin = await drive("jinlin", jinlin_url, args.messages, args.concurrency)
+            reference = await measured(
+                "reference", reference_url, args.messages, args.concurrency, servers[1]
+            )
+            jinlin = await measured(
+                "jinlin", jinlin_url, args.messages, args.concurrency, servers[0]
+            )
             rounds.append((reference, jinlin))
     finally:
         for server in servers:
@@ -188,6 +214,8 @@ async def main() -> int:
     print(f"persisted  {stored} of {expected} messages sent to jinlin (SQLite, WAL)")
     print(f"ratio      {ratio:.2f}x the reference's throughput, median of rounds (target >= 0.50x)")
     print(f"p99        {p99:.1f} ms, median of rounds (target < 50 ms)")
+    cpu = statistics.median(j.cpu_per_message / r.cpu_per_message for r, j in rounds)
+    print(f"cpu        {cpu:.2f}x the reference's server CPU per message, median of rounds")
     ok = ratio >= 0.5 and p99 < 50 and stored == expected and failed == 0
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1

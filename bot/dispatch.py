@@ -131,10 +131,19 @@ class Dispatcher:
                 arrivals[job.inbound.openid] = kind or arrivals.get(job.inbound.openid)
             people = await users.touch(session=session, arrivals=arrivals, at=now)
             notify = Notifier(session)
+            # What every handler of the batch may name, built once for the batch.
+            shared: dict[str, Any] = {
+                "session": session,
+                "config": self.config,
+                "now": now,
+                "notify": notify,
+                "ctx": Ctx(session=session, config=self.config, notify=notify, now=now),
+                "parser": self.parser,
+            }
             replies: dict[str, str] = {}
             for key, job in fresh.items():
                 replies[key] = await self._route(
-                    session, job, people[job.inbound.openid], notify, now
+                    session, job, people[job.inbound.openid], shared, now
                 )
             await messages.record(session=session, replies=replies)
             for key, record in seen.items():
@@ -150,7 +159,7 @@ class Dispatcher:
         session: AsyncSession,
         job: _Job,
         arrival: users.Arrival,
-        notify: Notifier,
+        shared: dict[str, Any],
         now: datetime,
     ) -> str:
         inbound = job.inbound
@@ -169,21 +178,14 @@ class Dispatcher:
                 roles = frozenset(found)
             return roles
 
-        data: dict[str, Any] = {
-            "msg": inbound,
-            "parse": job.parse,
-            "user": Lazy(partial(users.by_id, session=session, user_id=arrival.id)),
-            "session": session,
-            "config": self.config,
-            "now": now,
-            "local_now": job.local_now,
-            "notify": notify,
-            "ctx": Ctx(session=session, config=self.config, notify=notify, now=now),
-            "dialog_state": f"{pending[0]}.{pending[1]}" if pending else None,
-            "dialog_data": pending[2] if pending else {},
-            "parser": self.parser,
-            "roles": user_roles,
-        }
+        data = dict(shared)
+        data["msg"] = inbound
+        data["parse"] = job.parse
+        data["user"] = Lazy(partial(users.by_id, session=session, user_id=arrival.id))
+        data["local_now"] = job.local_now
+        data["dialog_state"] = f"{pending[0]}.{pending[1]}" if pending else None
+        data["dialog_data"] = pending[2] if pending else {}
+        data["roles"] = user_roles
         reply = await self.router.dispatch(data, user_roles)
         return str(reply) if reply else ""
 
