@@ -25,7 +25,7 @@ from bot.inbound import Inbound
 from bot.router import Lazy, Router
 from handlers.context import Ctx, Notifier
 from storage import messages, outbox, users, volunteers
-from storage.db import Database
+from storage.db import Database, Lane
 from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
@@ -69,6 +69,7 @@ class Dispatcher:
         self.router = router
         self.parser = parser
         self.on_queued = on_queued
+        self._lane = Lane(db)  # batches run one at a time
         self._pending: list[_Job] = []
         self._drainer: asyncio.Future[None] | None = None
 
@@ -115,7 +116,7 @@ class Dispatcher:
         # Optimistic batches skip looking for earlier copies: a copy makes the final insert of
         # the keys fail, and the batch is then retried one message at a time, looking.
         now = utcnow()
-        async with self.db.transaction() as session:
+        async with self._lane.transaction() as session:
             seen = (
                 {}
                 if optimistic
@@ -196,6 +197,12 @@ class Dispatcher:
         ):
             delivery = await messages.delivery_of(session=session, key=record.key)
         return record.reply or "" if delivery in (None, "passive") else ""
+
+    async def close(self) -> None:
+        """Finish the batch under way and give back the connection."""
+        if self._drainer is not None:
+            await asyncio.gather(self._drainer, return_exceptions=True)
+        await self._lane.close()
 
     async def deliver_late(self, inbound: Inbound, reply: str) -> None:
         """The passive reply missed WeChat's deadline: send it through the outbox instead."""

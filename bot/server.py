@@ -68,7 +68,7 @@ def _dispatcher(parser: TextParser | None) -> Callable[[web.Application], AsyncI
             async with db.transaction() as session:
                 compounds = await org.compound_names(session=session)
             text_parser = await asyncio.to_thread(build_parser, config, compounds)
-        app[DISPATCHER] = Dispatcher(
+        dispatcher = app[DISPATCHER] = Dispatcher(
             config=config,
             db=db,
             router=build_router(),
@@ -79,6 +79,7 @@ def _dispatcher(parser: TextParser | None) -> Callable[[web.Application], AsyncI
         yield
         refresher.cancel()
         await asyncio.gather(refresher, return_exceptions=True)
+        await dispatcher.close()
 
     return setup
 

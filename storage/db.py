@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -39,12 +40,12 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error."""
-        if self._writer is None:
-            async with self.sessions() as session, session.begin():
-                yield session
-            return
-        async with self._writer, self.sessions() as session, session.begin():
+        async with self.writing(), self.sessions() as session, session.begin():
             yield session
+
+    def writing(self) -> AbstractAsyncContextManager[object]:
+        """Hold this process's turn to write (SQLite); nothing to wait for on PostgreSQL."""
+        return self._writer if self._writer is not None else nullcontext()
 
     async def reachable(self) -> bool:
         """True when a trivial query succeeds."""
@@ -58,6 +59,41 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+class Lane:
+    """Transactions, one after another, on a connection kept open between them.
+
+    Checking a connection out of the pool and back costs more than a short transaction's
+    statements, so a caller that runs its transactions strictly one at a time (the
+    dispatcher) keeps one. A connection that breaks fails the transaction it was in;
+    SQLAlchemy then reconnects it for the next one.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._conn: AsyncConnection | None = None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """Like Database.transaction()."""
+        async with self.db.writing():
+            if self._conn is None or self._conn.closed:
+                self._conn = await self.db.engine.connect()
+            async with self._conn.begin():
+                # The session joins the connection's transaction: its own commit would not
+                # end it, so its changes are flushed and the connection commits.
+                session = AsyncSession(bind=self._conn, expire_on_commit=False)
+                try:
+                    yield session
+                    await session.flush()
+                finally:
+                    await session.close()
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await conn.close()
 
 
 def open_database(url: str, **engine_args: Any) -> Database:
