@@ -116,11 +116,11 @@ class Dispatcher:
         # Optimistic batches skip looking for earlier copies: a copy makes the final insert of
         # the keys fail, and the batch is then retried one message at a time, looking.
         now = utcnow()
-        async with self._lane.transaction() as session:
+        async with self._lane.transaction() as (conn, session):
             seen = (
                 {}
                 if optimistic
-                else await messages.existing(session=session, keys={job.key for job in jobs})
+                else await messages.existing(session=conn, keys={job.key for job in jobs})
             )
             fresh: dict[str, _Job] = {}
             for job in jobs:
@@ -130,7 +130,7 @@ class Dispatcher:
             for job in fresh.values():
                 kind = job.inbound.interaction
                 arrivals[job.inbound.openid] = kind or arrivals.get(job.inbound.openid)
-            people = await users.touch(session=session, arrivals=arrivals, at=now)
+            people = await users.touch(session=conn, arrivals=arrivals, at=now)
             notify = Notifier(session)
             # What every handler of the batch may name, built once for the batch.
             shared: dict[str, Any] = {
@@ -146,7 +146,7 @@ class Dispatcher:
                 replies[key] = await self._route(
                     session, job, people[job.inbound.openid], shared, now
                 )
-            await messages.record(session=session, replies=replies)
+            await messages.record(session=conn, replies=replies)
             for key, record in seen.items():
                 replies[key] = await self._copy_reply(session, record)
         for job in jobs:

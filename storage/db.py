@@ -75,8 +75,9 @@ class Lane:
         self._conn: AsyncConnection | None = None
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """Like Database.transaction()."""
+    async def transaction(self) -> AsyncIterator[tuple[AsyncConnection, AsyncSession]]:
+        """Like Database.transaction(), with the connection too: Core statements run on it
+        directly skip the session's work (a batch of short replies never needs the ORM)."""
         async with self.db.writing():
             if self._conn is None or self._conn.closed:
                 self._conn = await self.db.engine.connect()
@@ -85,10 +86,12 @@ class Lane:
                 # end it, so its changes are flushed and the connection commits.
                 session = AsyncSession(bind=self._conn, expire_on_commit=False)
                 try:
-                    yield session
-                    await session.flush()
+                    yield self._conn, session
+                    if session.new or session.dirty or session.deleted:
+                        await session.flush()
                 finally:
-                    await session.close()
+                    if session.in_transaction():  # a session never used holds nothing
+                        await session.close()
 
     async def close(self) -> None:
         conn, self._conn = self._conn, None

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.models import ProcessedMessage
-from storage.sql import affected
+from storage.sql import Executor, affected, write
 
 # Built once: these run for every batch of inbound messages, and a statement of stable shape
 # is compiled once and then served from SQLAlchemy's cache.
@@ -32,7 +32,7 @@ class Handled(NamedTuple):
     delivery: str | None
 
 
-async def existing(*, session: AsyncSession, keys: Collection[str]) -> dict[str, Handled]:
+async def existing(*, session: Executor, keys: Collection[str]) -> dict[str, Handled]:
     """The records of those keys that were already handled."""
     if not keys:
         return {}
@@ -40,14 +40,14 @@ async def existing(*, session: AsyncSession, keys: Collection[str]) -> dict[str,
     return {row.key: Handled(*row) for row in rows}
 
 
-async def record(*, session: AsyncSession, replies: Mapping[str, str]) -> None:
+async def record(*, session: Executor, replies: Mapping[str, str]) -> None:
     """Record handled keys with their replies; a key recorded meanwhile elsewhere fails the insert.
 
     The primary key is what makes a re-delivery a no-op: a second transaction that handled the
     same key cannot commit, so its effects roll back with it.
     """
     if replies:
-        await session.execute(_RECORD, [{"key": k, "reply": r} for k, r in replies.items()])
+        await write(session, _RECORD, [{"key": k, "reply": r} for k, r in replies.items()])
 
 
 async def claim_delivery(*, session: AsyncSession, key: str, how: str) -> bool:

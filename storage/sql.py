@@ -6,13 +6,32 @@ from typing import Any, cast
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+# Where a statement runs: a session, or (for the dispatcher's own statements, which need no
+# ORM) the connection of its transaction.
+Executor = AsyncSession | AsyncConnection
 
 
-def insert_for(session: AsyncSession, table: Any) -> Any:
+def backend(executor: Executor) -> str:
+    """The database's dialect name: "sqlite" or "postgresql"."""
+    if isinstance(executor, AsyncConnection):
+        return executor.dialect.name
+    return executor.get_bind().dialect.name
+
+
+async def write(executor: Executor, statement: Any, parameters: Any = None) -> None:
+    """Execute a write whose result is not needed (it may be deferred, see sqlite_driver)."""
+    if isinstance(executor, AsyncConnection):
+        # AsyncConnection.execute insists on a round trip; a deferred write makes none.
+        await executor.run_sync(lambda sync: sync.execute(statement, parameters))
+    else:
+        await executor.execute(statement, parameters)
+
+
+def insert_for(session: Executor, table: Any) -> Any:
     """An INSERT with on_conflict_* methods for the session's backend."""
-    bind = session.get_bind()
-    dialect = postgresql if bind.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if backend(session) == "postgresql" else sqlite
     return dialect.insert(table)
 
 

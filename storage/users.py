@@ -15,7 +15,7 @@ from sqlmodel import col
 
 from bot.errors import NotFound
 from storage.models import User
-from storage.sql import insert_for
+from storage.sql import Executor, backend, insert_for
 
 # Interactions that open WeChat's 48-hour customer-service window (shared/spec/wechat.md).
 WINDOW_KINDS = ("message", "click", "follow")
@@ -68,7 +68,7 @@ _OPEN_WINDOW = {follow: _window_statement(follow) for follow in (False, True)}
 
 
 async def touch(
-    *, session: AsyncSession, arrivals: Mapping[str, str | None], at: datetime
+    *, session: Executor, arrivals: Mapping[str, str | None], at: datetime
 ) -> dict[str, Arrival]:
     """Fetch (creating when new) users by openid and record the interactions that open the
     48-hour window (openid → message/click/follow, or None for an arrival that does not).
@@ -79,7 +79,7 @@ async def touch(
     """
     if not arrivals:
         return {}
-    lock = session.get_bind().dialect.name == "postgresql"
+    lock = backend(session) == "postgresql"
     by_kind: dict[str | None, list[str]] = {}
     for openid, kind in arrivals.items():
         by_kind.setdefault(kind if kind in WINDOW_KINDS else None, []).append(openid)
@@ -109,7 +109,7 @@ async def touch(
 
 
 async def _touch_kind(
-    session: AsyncSession, openids: list[str], kind: str | None, at: datetime, lock: bool
+    session: Executor, openids: list[str], kind: str | None, at: datetime, lock: bool
 ) -> dict[str, Arrival]:
     if kind is None:
         rows = await session.execute(_LOAD[lock], {"openids": openids})

@@ -161,10 +161,10 @@ async def test_a_lane_commits_rolls_back_and_replaces_a_broken_connection(db: Da
 
     lane = Lane(db)
     try:
-        async with lane.transaction() as session:
+        async with lane.transaction() as (_, session):
             session.add(Street(name="A"))  # an ORM change, flushed when the block ends
         with pytest.raises(Abandon):
-            async with lane.transaction() as session:
+            async with lane.transaction() as (_, session):
                 session.add(Street(name="B"))
                 await session.flush()
                 raise Abandon
@@ -173,7 +173,7 @@ async def test_a_lane_commits_rolls_back_and_replaces_a_broken_connection(db: Da
         # The connection breaks (here: the server ends it, as in a restart): the transaction
         # it caught fails, and the lane's next one runs on a new connection.
         with pytest.raises((DBAPIError, PendingRollbackError)):
-            async with lane.transaction() as session:
+            async with lane.transaction() as (_, session):
                 if db.is_sqlite:
                     await (await session.connection()).invalidate()
                 else:
@@ -182,7 +182,7 @@ async def test_a_lane_commits_rolls_back_and_replaces_a_broken_connection(db: Da
                         await other.execute(text(f"SELECT pg_terminate_backend({backend})"))
                 session.add(Street(name="lost"))
                 await session.flush()
-        async with lane.transaction() as session:  # and the next one has a new connection
+        async with lane.transaction() as (_, session):  # and the next one has a new connection
             session.add(Street(name="C"))
         assert await streets() == {"A", "C"}
     finally:
