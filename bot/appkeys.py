@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from aiohttp import web
 
 from bot.config import Config
@@ -16,5 +14,4 @@ CONFIG = web.AppKey("config", Config)
 DATABASE = web.AppKey("database", Database)
 PROTOCOL = web.AppKey("protocol", WeChatProtocol)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
-BACKGROUND = web.AppKey("background", set[asyncio.Future[None]])
 RUNTIME = web.AppKey("runtime", Runtime)

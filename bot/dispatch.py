@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,7 +46,9 @@ class _Job:
     inbound: Inbound
     parse: Any
     local_now: datetime
-    future: asyncio.Future[str] = field(repr=False)
+    future: asyncio.Future[str] = field(repr=False)  # what the caller awaits
+    deadline: float = math.inf  # loop time by which the caller needs an answer
+    late: bool = False  # the caller was answered empty; the reply goes through the outbox
 
     @property
     def key(self) -> str:
@@ -71,7 +74,12 @@ class Dispatcher:
         self.on_queued = on_queued
         self._lane = Lane(db)  # batches run one at a time
         self._pending: list[_Job] = []
+        self._running: list[_Job] = []
         self._drainer: asyncio.Future[None] | None = None
+        # One timer for all deadlines, not one per message: armed for the oldest job's, it
+        # looks at the jobs still waiting when it fires and re-arms for the next.
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._late: set[asyncio.Future[None]] = set()
 
     def local_now(self) -> datetime:
         """The community's wall-clock time, naive, as the parser expects it."""
@@ -81,15 +89,40 @@ class Dispatcher:
         """Handle `inbound` once; a re-delivered copy gets the first copy's reply."""
         return await self.submit(inbound)
 
-    def submit(self, inbound: Inbound) -> asyncio.Future[str]:
-        """Queue `inbound` for the next batch; the future gets its reply."""
+    def submit(self, inbound: Inbound, *, within: float | None = None) -> asyncio.Future[str]:
+        """Queue `inbound` for the next batch; the future gets its reply.
+
+        With `within` (seconds), a reply not ready by then is answered "" instead, and the
+        real one is sent through the outbox once it is (never both).
+        """
+        loop = asyncio.get_running_loop()
         local_now = self.local_now()
         parse = self.parser.parse(inbound.text, local_now) if inbound.text else None
-        job = _Job(inbound, parse, local_now, asyncio.get_running_loop().create_future())
+        job = _Job(inbound, parse, local_now, loop.create_future())
+        if within is not None:
+            job.deadline = loop.time() + within
+            if self._watchdog is None:
+                self._watchdog = loop.call_at(job.deadline, self._expire)
         self._pending.append(job)
         if self._drainer is None or self._drainer.done():
             self._drainer = asyncio.ensure_future(self._drain())
         return job.future
+
+    def _expire(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._watchdog = None
+        now, upcoming = loop.time(), math.inf
+        for job in (*self._running, *self._pending):
+            if job.future.done():
+                continue
+            if job.deadline <= now:
+                logger.warning("a reply missed its deadline; it will go through the outbox")
+                job.late = True
+                job.future.set_result("")
+            else:
+                upcoming = min(upcoming, job.deadline)
+        if upcoming < math.inf:
+            self._watchdog = loop.call_at(upcoming, self._expire)
 
     async def _drain(self) -> None:
         # One turn of the loop first: requests already read but not yet parsed join this batch
@@ -97,6 +130,7 @@ class Dispatcher:
         await asyncio.sleep(0)
         while self._pending:
             jobs, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+            self._running = jobs
             try:
                 await self._run(jobs, optimistic=True)
             except Exception as exc:
@@ -111,6 +145,8 @@ class Dispatcher:
                         await self._run([job])
                     except Exception as single:
                         _fail(job, single)
+            finally:
+                self._running = []
 
     async def _run(self, jobs: list[_Job], *, optimistic: bool = False) -> None:
         # Optimistic batches skip looking for earlier copies: a copy makes the final insert of
@@ -150,10 +186,23 @@ class Dispatcher:
             for key, record in seen.items():
                 replies[key] = await self._copy_reply(session, record)
         for job in jobs:
-            if not job.future.done():
+            if job.late:
+                self._deliver_late(job.inbound, replies[job.key])
+            elif not job.future.done():
                 job.future.set_result(replies[job.key])
         if notify.queued:
             self.on_queued()
+
+    def _deliver_late(self, inbound: Inbound, reply: str) -> None:
+        async def deliver() -> None:
+            try:
+                await self.deliver_late(inbound, reply)
+            except Exception:
+                logger.exception("a late reply could not be queued")
+
+        task = asyncio.ensure_future(deliver())
+        self._late.add(task)
+        task.add_done_callback(self._late.discard)
 
     async def _route(
         self,
@@ -199,9 +248,13 @@ class Dispatcher:
         return record.reply or "" if delivery in (None, "passive") else ""
 
     async def close(self) -> None:
-        """Finish the batch under way and give back the connection."""
+        """Finish the batch under way and its late replies, and give back the connection."""
         if self._drainer is not None:
             await asyncio.gather(self._drainer, return_exceptions=True)
+        if self._late:
+            await asyncio.wait(self._late, timeout=10)
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         await self._lane.close()
 
     async def deliver_late(self, inbound: Inbound, reply: str) -> None:
@@ -219,5 +272,7 @@ class Dispatcher:
 
 
 def _fail(job: _Job, exc: BaseException) -> None:
-    if not job.future.done():
+    if job.late:
+        logger.error("a message answered late failed (%s)", exc.__class__.__name__)
+    elif not job.future.done():
         job.future.set_exception(exc)

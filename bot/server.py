@@ -10,7 +10,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot import health, webhook
-from bot.appkeys import BACKGROUND, CONFIG, DATABASE, DISPATCHER, PROTOCOL, RUNTIME
+from bot.appkeys import CONFIG, DATABASE, DISPATCHER, PROTOCOL, RUNTIME
 from bot.config import Config
 from bot.dispatch import Dispatcher, TextParser
 from bot.runtime import running
@@ -34,11 +34,9 @@ def create_app(
     """
     app = web.Application(client_max_size=config.server.max_body_bytes)
     app[CONFIG] = config
-    app[BACKGROUND] = set()
     app[PROTOCOL] = WeChatProtocol(config.wechat, config.server.replay_window.total_seconds())
     app.cleanup_ctx.append(_runtime(scheduler))
     app.cleanup_ctx.append(_dispatcher(parser))
-    app.cleanup_ctx.append(_background)
     setup_routes(app)
     return app
 
@@ -107,10 +105,3 @@ def build_parser(config: Config, compounds: list[str]) -> TextParser:
     parser = Parser(extra_lexicon=extra)
     parser.add_compounds(compounds)
     return parser
-
-
-async def _background(app: web.Application) -> AsyncIterator[None]:
-    yield
-    pending = app[BACKGROUND]
-    if pending:
-        await asyncio.wait(pending, timeout=10)

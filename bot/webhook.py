@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from aiohttp import web
 
-from bot.appkeys import BACKGROUND, CONFIG, DISPATCHER, PROTOCOL
-from bot.dispatch import SORRY, Dispatcher
+from bot.appkeys import CONFIG, DISPATCHER, PROTOCOL
+from bot.dispatch import SORRY
 from bot.errors import InvalidInput
 from bot.inbound import DELIVERY_REPORTS, Inbound
 from bot.wechat_protocol import BadSignature
@@ -56,44 +55,11 @@ async def receive(request: web.Request) -> web.Response:
 
 
 async def _reply_within_deadline(app: web.Application, inbound: Inbound) -> str:
-    dispatcher = app[DISPATCHER]
+    # Too slow for a passive reply, the answer is "" (WeChat then stops retrying) and the
+    # dispatcher sends the reply through the outbox when it is ready.
     deadline = app[CONFIG].server.reply_deadline.total_seconds()
-    future = dispatcher.submit(inbound)
-    if await _settled_within(future, deadline):
-        try:
-            return future.result()
-        except Exception:
-            logger.exception("handling a message failed")
-            return SORRY
-    # Too slow for a passive reply: answer empty now (WeChat stops retrying) and send it later.
-    logger.warning("reply missed the %.1fs deadline; it will go through the outbox", deadline)
-    background = app[BACKGROUND]
-    follow = asyncio.ensure_future(_late(dispatcher, inbound, future))
-    background.add(follow)
-    follow.add_done_callback(background.discard)
-    return ""
-
-
-async def _settled_within(future: asyncio.Future[str], seconds: float) -> bool:
-    """Wait for `future` at most `seconds` without cancelling it (cheaper than wait()/shield())."""
-    waiter = asyncio.get_running_loop().create_future()
-
-    def wake(_: object = None) -> None:
-        if not waiter.done():
-            waiter.set_result(None)
-
-    future.add_done_callback(wake)
-    timer = asyncio.get_running_loop().call_later(seconds, wake)
     try:
-        await waiter
-    finally:
-        timer.cancel()
-        future.remove_done_callback(wake)
-    return future.done()
-
-
-async def _late(dispatcher: Dispatcher, inbound: Inbound, task: asyncio.Future[str]) -> None:
-    try:
-        await dispatcher.deliver_late(inbound, await task)
+        return await app[DISPATCHER].submit(inbound, within=deadline)
     except Exception:
-        logger.exception("a late message failed")
+        logger.exception("handling a message failed")
+        return SORRY

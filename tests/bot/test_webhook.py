@@ -214,6 +214,28 @@ async def test_slow_reply_answers_empty_in_time_and_goes_through_the_outbox(
         assert (await server.wechat.post(xml)).empty
 
 
+async def test_each_message_gets_its_own_deadline(
+    sqlite_url: str, parser: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One timer serves every deadline: a message arriving while it is armed for an earlier
+    # one must still be answered by its own deadline, not the next round after it.
+    original = Dispatcher._route
+
+    async def route(self: Dispatcher, session: Any, job: Any, *args: Any) -> str:
+        if job.inbound.text == "慢":
+            await asyncio.sleep(1.5)
+        return await original(self, session, job, *args)
+
+    monkeypatch.setattr(Dispatcher, "_route", route)
+    async with jinlin(config_for(sqlite_url, reply_deadline="400ms"), parser) as server:
+        first = asyncio.ensure_future(server.wechat.text("oA", "你好"))
+        await asyncio.sleep(0.2)
+        started = time.monotonic()
+        slow = await server.wechat.text("oB", "慢")
+        assert slow.empty and time.monotonic() - started < 0.9
+        assert "您好" in ((await first).content or "")
+
+
 async def test_healthz_reports_the_database_going_away(parser: Any) -> None:
     import psycopg
 
