@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from typing import NamedTuple, cast
+from collections.abc import Callable, Collection, Mapping
+from functools import cache
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
+from storage import sqlite_driver
 from storage.models import ProcessedMessage
 from storage.sql import Executor, affected, write
+from storage.types import utcnow
 
 # Built once: these run for every batch of inbound messages, and a statement of stable shape
 # is compiled once and then served from SQLAlchemy's cache.
@@ -19,9 +23,8 @@ _EXISTING = select(
 ).where(col(ProcessedMessage.key).in_(bindparam("keys", expanding=True)))
 # Core, not the ORM's bulk insert: a list of parameters is then one plain executemany. On
 # SQLite it rides with the COMMIT (storage/sqlite_driver.py): a copy's key then fails the commit.
-_RECORD = insert(cast(Table, ProcessedMessage.__table__)).execution_options(  # type: ignore[attr-defined]
-    defer=True
-)
+_TABLE = cast(Table, ProcessedMessage.__table__)  # type: ignore[attr-defined]
+_RECORD = insert(_TABLE).execution_options(defer=True)
 
 
 class Handled(NamedTuple):
@@ -46,8 +49,28 @@ async def record(*, session: Executor, replies: Mapping[str, str]) -> None:
     The primary key is what makes a re-delivery a no-op: a second transaction that handled the
     same key cannot commit, so its effects roll back with it.
     """
-    if replies:
-        await write(session, _RECORD, [{"key": k, "reply": r} for k, r in replies.items()])
+    if not replies:
+        return
+    if isinstance(session, AsyncConnection) and session.dialect.name == "sqlite":
+        # Every message passes here; SQLAlchemy's per-row work cost more than the rest of
+        # recording, so the statement is compiled once and its rows go to the driver.
+        operation, order, stamp = _sqlite_record(session.dialect)
+        values = {"created_at": stamp(utcnow())}
+        rows = []
+        for key, reply in replies.items():
+            values["key"], values["reply"] = key, reply
+            rows.append(tuple(values[name] for name in order))
+        await sqlite_driver.defer(session, operation, rows)
+        return
+    await write(session, _RECORD, [{"key": k, "reply": r} for k, r in replies.items()])
+
+
+@cache
+def _sqlite_record(dialect: Dialect) -> tuple[str, tuple[str, ...], Callable[[Any], Any]]:
+    """_RECORD as SQLite text, its parameters' order, and created_at's bind conversion."""
+    compiled = _RECORD.compile(dialect=dialect, column_keys=["key", "created_at", "reply"])
+    stamp = _TABLE.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
+    return str(compiled), tuple(compiled.positiontup or ()), stamp or (lambda value: value)
 
 
 async def claim_delivery(*, session: AsyncSession, key: str, how: str) -> bool:

@@ -25,6 +25,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 DEFER = "defer"  # execution option: this write's result is not needed before the next trip
 
@@ -158,6 +159,16 @@ class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
         adapted = super().connect(*arg, **kw)
         return _OneTripConnection(self, adapted._connection)
+
+
+async def defer(conn: AsyncConnection, operation: str, rows: list[tuple[Any, ...]]) -> None:
+    """Hand rows for a write straight to the driver, to ride with the next trip (COMMIT at
+    the latest): no statement machinery at all for a write whose result nobody reads."""
+    raw = await conn.get_raw_connection()
+    adapted = raw.dbapi_connection
+    if not isinstance(adapted, _OneTripConnection):
+        raise TypeError("not a connection of this adapter")
+    adapted.deferred.append((operation, rows, True))
 
 
 def one_trip_dbapi() -> OneTripDBAPI:

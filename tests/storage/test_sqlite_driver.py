@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from storage import messages, migrate
-from storage.db import Database, open_database
+from storage import messages, migrate, users
+from storage.db import Database, Lane, open_database
+from storage.models import ProcessedMessage
+from storage.types import utcnow
 
 
 @pytest.fixture
@@ -107,3 +110,48 @@ async def test_two_connections_still_queue_as_writers(sqlite_url: str) -> None:
     finally:
         await first.close()
         await second.close()
+
+
+async def test_keys_recorded_on_a_connection_go_to_the_driver_and_ride_with_commit(
+    sqlite_db: Database, trips: list[str]
+) -> None:
+    lane = Lane(sqlite_db)
+    try:
+        async with lane.transaction() as (conn, _):
+            await messages.record(session=conn, replies={"u:1": "您好", "u:2": ""})
+        assert trips == ["_commit"]
+        with pytest.raises(IntegrityError):
+            async with lane.transaction() as (conn, _):
+                await messages.record(session=conn, replies={"u:3": "x", "u:1": "again"})
+        async with sqlite_db.transaction() as session:
+            found = await messages.existing(session=session, keys={"u:1", "u:2", "u:3"})
+        assert {key: row.reply for key, row in found.items()} == {"u:1": "您好", "u:2": ""}
+        assert found["u:1"].delivery is None
+        async with sqlite_db.transaction() as session:
+            stamps = (await session.scalars(select(ProcessedMessage.created_at))).all()
+        assert all(abs(utcnow() - stamp) < timedelta(minutes=1) for stamp in stamps)
+    finally:
+        await lane.close()
+
+
+async def test_touch_on_a_connection_converts_like_the_orm(sqlite_db: Database) -> None:
+    at = utcnow()
+    expires = at + timedelta(minutes=30)
+    async with sqlite_db.transaction() as session:
+        arrival = (await users.touch(session=session, arrivals={"o1": None}, at=at))["o1"]
+        user = await users.by_id(session=session, user_id=arrival.id)
+        await users.set_dialog(
+            session=session, user=user, flow="signup", state="skills", expires_at=expires
+        )
+        user.subscribed = False
+    lane = Lane(sqlite_db)
+    try:
+        async with lane.transaction() as (conn, _):
+            found = await users.touch(session=conn, arrivals={"o1": "follow"}, at=at)
+    finally:
+        await lane.close()
+    assert found["o1"] == users.Arrival(arrival.id, "o1", "signup", "skills", None, expires)
+    async with sqlite_db.transaction() as session:
+        user = await users.by_id(session=session, user_id=arrival.id)
+    assert (user.last_interaction_at, user.last_interaction_kind) == (at, "follow")
+    assert user.subscribed and user.cs_sent_since_interaction == 0
