@@ -14,6 +14,7 @@ The semantics are SQLAlchemy's own adapter's; only the number of handoffs change
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from typing import Any
 
@@ -26,6 +27,8 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+logger = logging.getLogger(__name__)
 
 DEFER = "defer"  # execution option: this write's result is not needed before the next trip
 
@@ -185,6 +188,14 @@ def install(engine: Engine) -> None:
         # Every transaction starts IMMEDIATE so two writers queue on the busy timeout
         # instead of failing at lock upgrade.
         conn.connection.dbapi_connection.begin_immediate()
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_connection: Any, _record: Any) -> None:
+        # Every transaction ends in COMMIT or ROLLBACK, which take or drop what was deferred;
+        # should one ever not, its writes must not ride with the next user's first statement.
+        if isinstance(dbapi_connection, _OneTripConnection) and dbapi_connection.deferred:
+            logger.warning("dropping %d deferred statement(s)", len(dbapi_connection.deferred))
+            dbapi_connection.deferred = []
 
     @event.listens_for(engine, "before_cursor_execute")
     def _on_execute(

@@ -155,3 +155,16 @@ async def test_touch_on_a_connection_converts_like_the_orm(sqlite_db: Database) 
         user = await users.by_id(session=session, user_id=arrival.id)
     assert (user.last_interaction_at, user.last_interaction_kind) == (at, "follow")
     assert user.subscribed and user.cs_sent_since_interaction == 0
+
+
+async def test_nothing_deferred_outlives_its_connections_turn(
+    sqlite_db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with sqlite_db.engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        raw.dbapi_connection.deferred.append(  # type: ignore[union-attr]
+            ("INSERT INTO street (name) VALUES ('stray')", None, False)
+        )
+    assert "dropping 1 deferred" in caplog.text
+    async with sqlite_db.transaction() as session:
+        assert (await session.execute(text("SELECT count(*) FROM street"))).scalar() == 0
