@@ -142,7 +142,7 @@ def start(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[b
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=6_400, help="per round and server")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median wins)")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (median wins)")
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
 
