@@ -78,6 +78,9 @@ async def accept(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
         return f"#{number} {texts.STATUS_WORDS.get(request.status, request.status)}，不用再接了。"
 
 
+NOTHING_TO_DECLINE = "您现在没有任务。这段时间不方便的话，回复“暂停接单”，就不会再给您派单。"
+
+
 @router.text("decline_task", command=("放弃",), role=VOLUNTEER)
 async def decline(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
     me = await _me(ctx, user)
@@ -87,8 +90,9 @@ async def decline(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
         mine = await requests.of_volunteer(session=ctx.session, volunteer_id=_id(me))
         return mine or await offers.waiting_for(session=ctx.session, volunteer_id=_id(me))
 
+    # "这周出差，先不接单了" with nothing to give back means a break: say how to take one.
     number = await _which(
-        parse, mine_or_waiting, none="您现在没有任务。", several="您有几个任务", example="放弃 #{n}"
+        parse, mine_or_waiting, none=NOTHING_TO_DECLINE, several="您有几个任务", example="放弃 #{n}"
     )
     if isinstance(number, str):
         return number

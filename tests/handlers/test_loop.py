@@ -285,6 +285,9 @@ async def test_volunteer_signs_up_in_chat_and_gets_offers(sqlite_url: str, parse
 async def test_pause_and_resume(sqlite_url: str, parser: Any) -> None:
     async with community(sqlite_url, parser) as c:
         await c.volunteer("oV1", "王芳", ["errand"])
+        # Saying it in a sentence takes nothing (there is nothing to give back) and points to
+        # the command.
+        assert "回复“暂停接单”" in await c.say("oV1", "这周我出差，先不接单了")
         assert "已暂停" in await c.say("oV1", "暂停接单")
         await c.say("oR", "阳光花园3号楼，帮我取个快递")
         assert not await c.told("oV1")
@@ -412,3 +415,14 @@ async def test_a_users_messages_in_one_batch_see_each_others_questions(
         )
         assert "您能帮哪些忙" in await first
         assert "哪个小区" in await second
+
+
+async def test_a_volunteer_saying_no_in_a_sentence_declines_rather_than_accepts(
+    sqlite_url: str, parser: Any
+) -> None:
+    async with community(sqlite_url, parser) as c:
+        await c.volunteer("oV1", "王芳", ["errand"])
+        await c.say("oR", "阳光花园3号楼，帮我取个快递")
+        assert any("#1" in t for t in await c.told("oV1"))
+        assert "这次不用您去了" in await c.say("oV1", "这周我出差，先不接单了")
+        assert (await c.request(1)).status != Status.ACCEPTED

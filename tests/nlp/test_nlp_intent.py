@@ -53,6 +53,7 @@ INTENTS = [
     ("放弃任务12", "decline_task"),
     ("任务9我接不了了 退回去吧", "decline_task"),
     ("我腰扭了修水管那单做不了麻烦换个人", "decline_task"),
+    ("这周我出差，先不接单了", "decline_task"),  # 接单 inside a refusal is no accept
     # complete_task
     ("已完成", "complete_task"),
     ("菜送到了", "complete_task"),
