@@ -6,10 +6,11 @@ handoffs, not SQLite, are what a statement costs, so this adapter:
 
 - runs a statement's four calls as one job;
 - defers what needs no answer to the next job: BEGIN rides with the transaction's first
-  statement, and a write marked with the `defer` execution option (see `storage.sql`) rides
-  with the next statement or with COMMIT, whose error it then becomes.
+  statement, and a write marked with the `defer` execution option, or handed over with
+  `defer()` (both used for message keys, storage.messages), rides with the next statement or
+  with COMMIT, whose error it then becomes.
 
-The semantics are SQLAlchemy's own adapter's; only the number of handoffs changes.
+Otherwise the semantics are SQLAlchemy's own adapter's; only the number of handoffs changes.
 """
 
 from __future__ import annotations
