@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from functools import cache
-from typing import Any, NamedTuple, cast
+from typing import NamedTuple, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.engine import Dialect
@@ -13,7 +13,7 @@ from sqlmodel import col
 
 from storage import sqlite_driver
 from storage.models import ProcessedMessage
-from storage.sql import Executor, affected, write
+from storage.sql import Executor, Prepared, affected, backend
 from storage.types import utcnow
 
 # Built once: these run for every batch of inbound messages, and a statement of stable shape
@@ -21,10 +21,8 @@ from storage.types import utcnow
 _EXISTING = select(
     col(ProcessedMessage.key), col(ProcessedMessage.reply), col(ProcessedMessage.delivery)
 ).where(col(ProcessedMessage.key).in_(bindparam("keys", expanding=True)))
-# Core, not the ORM's bulk insert: a list of parameters is then one plain executemany. On
-# SQLite it rides with the COMMIT (storage/sqlite_driver.py): a copy's key then fails the commit.
-_TABLE = cast(Table, ProcessedMessage.__table__)  # type: ignore[attr-defined]
-_RECORD = insert(_TABLE).execution_options(defer=True)
+# Core, not the ORM's bulk insert: a list of parameters is then one plain executemany.
+_RECORD = insert(cast(Table, ProcessedMessage.__table__))  # type: ignore[attr-defined]
 
 
 class Handled(NamedTuple):
@@ -51,26 +49,21 @@ async def record(*, session: Executor, replies: Mapping[str, str]) -> None:
     """
     if not replies:
         return
-    if isinstance(session, AsyncConnection) and session.dialect.name == "sqlite":
-        # Every message passes here; SQLAlchemy's per-row work cost more than the rest of
-        # recording, so the statement is compiled once and its rows go to the driver.
-        operation, order, stamp = _sqlite_record(session.dialect)
-        values = {"created_at": stamp(utcnow())}
-        rows = []
-        for key, reply in replies.items():
-            values["key"], values["reply"] = key, reply
-            rows.append(tuple(values[name] for name in order))
-        await sqlite_driver.defer(session, operation, rows)
+    rows = [{"key": key, "reply": reply} for key, reply in replies.items()]
+    if backend(session) != "sqlite":
+        await session.execute(_RECORD, rows)
         return
-    await write(session, _RECORD, [{"key": k, "reply": r} for k, r in replies.items()])
+    # Every message passes here; SQLAlchemy's per-row work cost more than the rest of
+    # recording, so the statement is compiled once and its rows ride with COMMIT, whose error
+    # a copy's key then becomes (storage/sqlite_driver.py).
+    conn = session if isinstance(session, AsyncConnection) else await session.connection()
+    prepared = _sqlite_record(conn.dialect)
+    await sqlite_driver.defer(conn, prepared.sql, prepared.bind(rows, created_at=utcnow()))
 
 
 @cache
-def _sqlite_record(dialect: Dialect) -> tuple[str, tuple[str, ...], Callable[[Any], Any]]:
-    """_RECORD as SQLite text, its parameters' order, and created_at's bind conversion."""
-    compiled = _RECORD.compile(dialect=dialect, column_keys=["key", "created_at", "reply"])
-    stamp = _TABLE.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
-    return str(compiled), tuple(compiled.positiontup or ()), stamp or (lambda value: value)
+def _sqlite_record(dialect: Dialect) -> Prepared:
+    return Prepared(_RECORD, dialect)
 
 
 async def claim_delivery(*, session: AsyncSession, key: str, how: str) -> bool:

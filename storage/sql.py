@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, cast
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -42,27 +43,31 @@ class Prepared:
             column.type.dialect_impl(dialect).result_processor(dialect, None) for column in returned
         ]
 
+    def bind(self, rows: Iterable[dict[str, Any]], **shared: Any) -> list[tuple[Any, ...]]:
+        """The driver's parameters for each row; `shared` values, the same for every row, are
+        converted once."""
+        fields = list(zip(self._order, self._convert, strict=True))
+        once = {name: _apply(convert, shared[name]) for name, convert in fields if name in shared}
+        return [
+            tuple(
+                once[name] if name in once else _apply(convert, row.get(name, self._defaults[name]))
+                for name, convert in fields
+            )
+            for row in rows
+        ]
+
     async def rows(self, conn: AsyncConnection, values: dict[str, Any]) -> list[tuple[Any, ...]]:
-        given = {**self._defaults, **values}
-        parameters = tuple(
-            convert(given[name]) if convert else given[name]
-            for name, convert in zip(self._order, self._convert, strict=True)
-        )
-        result = await conn.exec_driver_sql(self.sql, parameters)
+        """Run the statement once and return its rows, converted."""
+        result = await conn.exec_driver_sql(self.sql, self.bind([values])[0])
         read = self._read
         return [
-            tuple(r(v) if r else v for r, v in zip(read, row, strict=True))
-            for row in result.fetchall()
+            tuple(_apply(r, v) for r, v in zip(read, row, strict=True)) for row in result.fetchall()
         ]
 
 
-async def write(executor: Executor, statement: Any, parameters: Any = None) -> None:
-    """Execute a write whose result is not needed (it may be deferred, see sqlite_driver)."""
-    if isinstance(executor, AsyncConnection):
-        # AsyncConnection.execute insists on a round trip; a deferred write makes none.
-        await executor.run_sync(lambda sync: sync.execute(statement, parameters))
-    else:
-        await executor.execute(statement, parameters)
+def _apply(convert: Any, value: Any) -> Any:
+    """A value through a type processor, where the type has one."""
+    return convert(value) if convert else value
 
 
 def insert_for(session: Executor, table: Any) -> Any:

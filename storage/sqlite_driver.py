@@ -6,9 +6,8 @@ handoffs, not SQLite, are what a statement costs, so this adapter:
 
 - runs a statement's four calls as one job;
 - defers what needs no answer to the next job: BEGIN rides with the transaction's first
-  statement, and a write marked with the `defer` execution option, or handed over with
-  `defer()` (both used for message keys, storage.messages), rides with the next statement or
-  with COMMIT, whose error it then becomes.
+  statement, and a write handed over with `defer()` (message keys, storage.messages) rides
+  with the next statement or with COMMIT, whose error it then becomes.
 
 Otherwise the semantics are SQLAlchemy's own adapter's; only the number of handoffs changes.
 """
@@ -30,8 +29,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 logger = logging.getLogger(__name__)
-
-DEFER = "defer"  # execution option: this write's result is not needed before the next trip
 
 _Deferred = tuple[str, Any, bool]  # operation, parameters, executemany
 _BEGIN: _Deferred = ("BEGIN IMMEDIATE", None, False)
@@ -82,20 +79,10 @@ def _commit(holder: aiosqlite.Connection, deferred: list[_Deferred]) -> None:
 
 
 class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
-    __slots__ = ("defer",)
-
-    def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection) -> None:
-        super().__init__(adapt_connection)
-        self.defer = False
+    __slots__ = ()
 
     def _one_trip(self, operation: Any, parameters: Any, many: bool) -> None:
         connection: _OneTripConnection = self._adapt_connection  # type: ignore[assignment]
-        if self.defer:
-            self.defer = False
-            connection.deferred.append((operation, parameters, many))
-            self.description = None
-            self.lastrowid, self.rowcount = -1, len(parameters) if many else 1
-            return
         deferred, connection.deferred = connection.deferred, []
         try:
             description, rows, lastrowid, rowcount = self.await_(
@@ -117,7 +104,7 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._one_trip(operation, parameters, many=False)
 
     def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
-        self._one_trip(operation, list(seq_of_parameters), many=True)
+        self._one_trip(operation, seq_of_parameters, many=True)
 
 
 class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
@@ -182,7 +169,7 @@ def one_trip_dbapi() -> OneTripDBAPI:
 
 def install(engine: Engine) -> None:
     """Wire an engine made with `one_trip_dbapi()`: IMMEDIATE transactions that start with
-    their first statement, and the `defer` execution option."""
+    their first statement, and nothing deferred left behind on a returned connection."""
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -197,10 +184,3 @@ def install(engine: Engine) -> None:
         if isinstance(dbapi_connection, _OneTripConnection) and dbapi_connection.deferred:
             logger.warning("dropping %d deferred statement(s)", len(dbapi_connection.deferred))
             dbapi_connection.deferred = []
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def _on_execute(
-        conn: Any, cursor: Any, statement: Any, parameters: Any, context: Any, many: bool
-    ) -> None:
-        if context is not None and context.execution_options.get(DEFER):
-            cursor.defer = True
