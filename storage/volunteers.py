@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -187,32 +188,33 @@ async def set_paused(*, session: AsyncSession, volunteer: Volunteer, paused: boo
 
 async def mark_tasked(*, session: AsyncSession, volunteer_id: int, at: datetime) -> None:
     """Remember when this volunteer was last given a task (fair rotation)."""
-    await session.execute(
-        update(Volunteer).where(col(Volunteer.id) == volunteer_id).values(last_tasked_at=at)
-    )
+    await _change(session, volunteer_id, last_tasked_at=at)
 
 
 async def credit(*, session: AsyncSession, volunteer_id: int, minutes: int) -> None:
     """Credit a completed task's hours."""
-    await session.execute(
-        update(Volunteer)
-        .where(col(Volunteer.id) == volunteer_id)
-        .values(
-            minutes_credited=col(Volunteer.minutes_credited) + minutes,
-            tasks_completed=col(Volunteer.tasks_completed) + 1,
-        )
+    await _change(
+        session,
+        volunteer_id,
+        minutes_credited=col(Volunteer.minutes_credited) + minutes,
+        tasks_completed=col(Volunteer.tasks_completed) + 1,
     )
 
 
 async def rate(*, session: AsyncSession, volunteer_id: int, score: int) -> None:
     """Add a resident's score to the volunteer's record."""
+    await _change(
+        session,
+        volunteer_id,
+        rating_sum=col(Volunteer.rating_sum) + score,
+        rating_count=col(Volunteer.rating_count) + 1,
+    )
+
+
+async def _change(session: AsyncSession, volunteer_id: int, **values: Any) -> None:
+    # In SQL, not on a loaded object: counters add up right whoever else changed the row.
     await session.execute(
-        update(Volunteer)
-        .where(col(Volunteer.id) == volunteer_id)
-        .values(
-            rating_sum=col(Volunteer.rating_sum) + score,
-            rating_count=col(Volunteer.rating_count) + 1,
-        )
+        update(Volunteer).where(col(Volunteer.id) == volunteer_id).values(**values)
     )
 
 

@@ -13,6 +13,7 @@ from bot.appkeys import DATABASE
 from storage import org, requests, users, volunteers
 from storage.db import Database
 from storage.models import HelpRequest, OutboxMessage, RequestEvent
+from storage.types import utcnow
 from tests.conftest import make_config
 from tests.servers import Running, jinlin
 
@@ -52,39 +53,42 @@ class Community:
         async with self.db.transaction() as session:
             return await requests.history(session=session, number=number)
 
-    async def volunteer(
-        self,
-        openid: str,
-        name: str,
-        skills: Sequence[str],
-        *,
-        compound: str = "阳光花园",
-        building: str = "3",
-        availability: Sequence[str] = ("anytime",),
-        community: str = "示范社区",
-        phone: str | None = None,
-        task_limit: int = 2,
-    ) -> None:
+    async def volunteer(self, openid: str, name: str, skills: Sequence[str], **how: Any) -> None:
         """Register a volunteer directly (sign-up in chat has tests of its own)."""
-        from storage.types import utcnow
+        await register_volunteer(self.db, openid, name, skills, **how)
 
-        async with self.db.transaction() as session:
-            place = await org.ensure_place(
-                session=session, street="示范街道", community=community, compound=compound
-            )
-            arrived = await users.touch(session=session, arrivals={openid: "message"}, at=utcnow())
-            user = await users.by_id(session=session, user_id=arrived[openid].id)
-            await volunteers.sign_up(
-                session=session,
-                user=user,
-                name=name,
-                phone=phone,
-                skills=skills,
-                compound_id=place.compound_id,
-                building=building,
-                availability=availability,
-                task_limit=task_limit,
-            )
+
+async def register_volunteer(
+    db: Database,
+    openid: str,
+    name: str,
+    skills: Sequence[str],
+    *,
+    compound: str = "阳光花园",
+    building: str = "3",
+    availability: Sequence[str] = ("anytime",),
+    community: str = "示范社区",
+    phone: str | None = None,
+    task_limit: int = 2,
+) -> None:
+    """A volunteer as an import would make one: a user, a place, and the volunteer record."""
+    async with db.transaction() as session:
+        place = await org.ensure_place(
+            session=session, street="示范街道", community=community, compound=compound
+        )
+        arrived = await users.touch(session=session, arrivals={openid: "message"}, at=utcnow())
+        user = await users.by_id(session=session, user_id=arrived[openid].id)
+        await volunteers.sign_up(
+            session=session,
+            user=user,
+            name=name,
+            phone=phone,
+            skills=skills,
+            compound_id=place.compound_id,
+            building=building,
+            availability=availability,
+            task_limit=task_limit,
+        )
 
 
 @asynccontextmanager

@@ -20,11 +20,11 @@ import pytest
 from bot.config import WeChatConfig
 from bot.webhook_client import WeChatPusher
 from bot.wechat_standin import create_standin
-from storage import migrate, org, requests, users, volunteers
+from storage import migrate, requests
 from storage.db import Database, open_database
 from storage.models import RequestEvent
-from storage.types import utcnow
 from tests.conftest import REPO, _truncate
+from tests.handlers.community import register_volunteer
 from tests.servers import serving
 
 TIMEOUT_S = 3
@@ -97,24 +97,10 @@ def tail(log: Path) -> str:
 
 async def seed(db: Database) -> None:
     """One volunteer in the request's compound, one elsewhere in the community."""
-    async with db.transaction() as session:
-        for openid, compound in (("oNear", "阳光花园"), ("oCommunity", "幸福里")):
-            place = await org.ensure_place(
-                session=session, street="示范街道", community="示范社区", compound=compound
-            )
-            arrived = await users.touch(session=session, arrivals={openid: "message"}, at=utcnow())
-            user = await users.by_id(session=session, user_id=arrived[openid].id)
-            await volunteers.sign_up(
-                session=session,
-                user=user,
-                name=openid,
-                phone=None,
-                skills=["errand"],
-                compound_id=place.compound_id,
-                building="1",
-                availability=["anytime"],
-                task_limit=50,
-            )
+    for openid, compound in (("oNear", "阳光花园"), ("oCommunity", "幸福里")):
+        await register_volunteer(
+            db, openid, openid, ["errand"], compound=compound, building="1", task_limit=50
+        )
 
 
 async def offered_events(db: Database, number: int) -> list[RequestEvent]:
