@@ -92,10 +92,6 @@ class Dispatcher:
             self._clock = (now, datetime.fromtimestamp(now, self._tz).replace(tzinfo=None))
         return self._clock[1]
 
-    async def process(self, inbound: Inbound) -> str:
-        """Handle `inbound` once; a re-delivered copy gets the first copy's reply."""
-        return await self.submit(inbound)
-
     def submit(self, inbound: Inbound, *, within: float | None = None) -> asyncio.Future[str]:
         """Queue `inbound` for the next batch; the future gets its reply.
 
@@ -201,13 +197,7 @@ class Dispatcher:
             self.on_queued()
 
     def _deliver_late(self, inbound: Inbound, reply: str) -> None:
-        async def deliver() -> None:
-            try:
-                await self.deliver_late(inbound, reply)
-            except Exception:
-                logger.exception("a late reply could not be queued")
-
-        task = asyncio.ensure_future(deliver())
+        task = asyncio.ensure_future(self._send_late(inbound, reply))
         self._late.add(task)
         task.add_done_callback(self._late.discard)
 
@@ -264,16 +254,20 @@ class Dispatcher:
             self._watchdog.cancel()
         await self._lane.close()
 
-    async def deliver_late(self, inbound: Inbound, reply: str) -> None:
+    async def _send_late(self, inbound: Inbound, reply: str) -> None:
         """The passive reply missed WeChat's deadline: send it through the outbox instead."""
         if not reply:
             return
-        async with self.db.transaction() as session:
-            queued = await messages.claim_delivery(
-                session=session, key=inbound.dedup_key, how="outbox"
-            )
-            if queued:
-                await outbox.enqueue(session=session, openid=inbound.openid, text=reply)
+        try:
+            async with self.db.transaction() as session:
+                queued = await messages.claim_delivery(
+                    session=session, key=inbound.dedup_key, how="outbox"
+                )
+                if queued:
+                    await outbox.enqueue(session=session, openid=inbound.openid, text=reply)
+        except Exception:
+            logger.exception("a late reply could not be queued")
+            return
         if queued:
             self.on_queued()
 
