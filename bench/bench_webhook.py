@@ -25,8 +25,8 @@ import aiohttp
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.config import WeChatConfig  # noqa: E402
-from bot.webhook_client import WeChatPusher  # noqa: E402
+from bot.core.config import WeChatConfig  # noqa: E402
+from bot.simulator.pusher import WeChatPusher  # noqa: E402
 
 TOKEN = "benchtoken"
 TEXTS = ["你好", "在吗", "谢谢", "怎么发布求助", "你好呀", "辛苦了", "可以发语音吗", "谢谢你们"]
@@ -161,7 +161,7 @@ async def main() -> int:
     python = sys.executable
     servers = [
         start(
-            [python, "-m", "bot.cli", "serve", "--config", "config.example.toml"],
+            [python, "-m", "bot.cli.main", "serve", "--config", "config.example.toml"],
             env,
             workdir / "jinlin.log",
         ),

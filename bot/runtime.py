@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from bot.config import Config
-from bot.delivery import Deliverer
-from bot.errors import ConfigError, WeChatAPIError
-from bot.scheduler import FollowupScheduler
-from bot.wechat_api import WeChatClient
+from bot.core.config import Config
+from bot.core.errors import ConfigError, WeChatAPIError
+from bot.scheduling.scheduler import FollowupScheduler
+from bot.wechat.client import WeChatClient
+from bot.wechat.outbound import Deliverer
 from handlers.menu import MENU
 from storage import migrate, org
 from storage.db import Database, open_database

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.router import Router
+from bot.core.router import Router
 from handlers import admin, common, feedback, privacy, resident, signup, volunteer
 
 

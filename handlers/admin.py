@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from bot.errors import Conflict, NotFound
-from bot.inbound import Inbound
-from bot.router import Router
-from handlers import routing, texts
-from handlers.context import Ctx
+from bot.core.context import Ctx
+from bot.core.inbound import Inbound
+from bot.core.router import Router
+from handlers import assignment, texts
 from storage import requests, volunteers
+from storage.errors import Conflict, NotFound
 from storage.models import Status
 
 router = Router("admin")
@@ -37,7 +37,9 @@ async def assign(ctx: Ctx, msg: Inbound) -> str:
     volunteer = found[0]
     assert volunteer.id is not None
     try:
-        details = await routing.accept(ctx, request, volunteer, actor=msg.openid, kind="assigned")
+        details = await assignment.accept(
+            ctx, request, volunteer, actor=msg.openid, kind="assigned"
+        )
     except Conflict:
         return f"#{number} 现在{texts.STATUS_WORDS.get(request.status, request.status)}，不能派单。"
     await ctx.notify(

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from bot.errors import Conflict, Forbidden
+from bot.core.context import Ctx
 from handlers import texts
-from handlers.context import Ctx
 from storage import offers, org, requests, users, volunteers
+from storage.errors import Conflict, Forbidden
 from storage.models import HelpRequest, Status, Volunteer
 from storage.org import Place
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.inbound import Inbound
-from bot.router import Router
+from bot.core.context import Ctx
+from bot.core.inbound import Inbound
+from bot.core.router import Router
 from handlers import menu
-from handlers.context import Ctx
 from storage import users, volunteers
 from storage.models import User
 

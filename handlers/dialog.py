@@ -6,7 +6,7 @@ from datetime import timedelta
 from enum import Enum
 from typing import Any
 
-from handlers.context import Ctx
+from bot.core.context import Ctx
 from storage import users
 from storage.models import User
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.errors import Conflict
-from bot.inbound import Inbound
-from bot.router import Router
+from bot.core.context import Ctx
+from bot.core.inbound import Inbound
+from bot.core.router import Router
 from handlers import texts
-from handlers.context import Ctx
 from storage import requests, volunteers
+from storage.errors import Conflict
 from storage.models import HelpRequest, Status, User
 
 router = Router("feedback")

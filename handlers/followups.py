@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlmodel import col
 
-from bot.config import Config
-from handlers import routing, texts
-from handlers.context import Ctx, Notifier
+from bot.core.config import Config
+from bot.core.context import Ctx, Notifier
+from handlers import assignment, texts
 from storage import requests, scheduled, users, volunteers
 from storage.db import Database
 from storage.models import HelpRequest, Status
@@ -106,11 +106,11 @@ def _close_due(config: Config, now: datetime) -> Any:
 
 
 async def _widen(ctx: Ctx, request: HelpRequest) -> None:
-    await routing.offer(ctx, request, from_tier=request.tier + 1)
+    await assignment.offer(ctx, request, from_tier=request.tier + 1)
 
 
 async def _route_open(ctx: Ctx, request: HelpRequest) -> None:
-    await routing.offer(ctx, request)
+    await assignment.offer(ctx, request)
 
 
 async def _remind(ctx: Ctx, request: HelpRequest) -> None:
@@ -123,7 +123,7 @@ async def _remind(ctx: Ctx, request: HelpRequest) -> None:
     # Accepted shortly before the time: the acceptance itself was the reminder.
     if request.volunteer_id is None or accepted_late:
         return
-    place = await routing.place_of(ctx, request)
+    place = await assignment.place_of(ctx, request)
     await ctx.notify(
         await volunteers.openid_of(session=ctx.session, volunteer_id=request.volunteer_id),
         f"提醒：{texts.headline(request)} 约在 {texts.when_text(request, ctx.tz, ctx.local_now)}，"

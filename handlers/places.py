@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from handlers.context import Ctx
+from bot.core.context import Ctx
 from storage import org
 from storage.models import User
 from storage.org import Place

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from enum import Enum
 
-from bot.inbound import Inbound
-from bot.router import PASS, Router
-from handlers import dialog, routing
-from handlers.context import Ctx
+from bot.core.context import Ctx
+from bot.core.inbound import Inbound
+from bot.core.router import PASS, Router
+from handlers import assignment, dialog
 from handlers.resident import cancel_all
 from storage import erasure, offers, requests, volunteers
 from storage.models import User
@@ -28,9 +28,9 @@ async def _hand_back_tasks(ctx: Ctx, user: User, *, actor: str) -> None:
     if volunteer is None or volunteer.id is None:
         return
     for request in await requests.of_volunteer(session=ctx.session, volunteer_id=volunteer.id):
-        await routing.release(ctx, request, volunteer, actor=actor)
+        await assignment.release(ctx, request, volunteer, actor=actor)
     for request in await offers.waiting_for(session=ctx.session, volunteer_id=volunteer.id):
-        await routing.decline_offer(ctx, request, volunteer, actor=actor)
+        await assignment.decline_offer(ctx, request, volunteer, actor=actor)
 
 
 @router.text(command=("删除我的信息", "删除我的资料", "注销", "删除我的数据"))

@@ -5,13 +5,13 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from bot.errors import Conflict, NotFound
-from bot.inbound import Inbound
-from bot.router import PASS, Router
-from handlers import dialog, menu, routing, texts
-from handlers.context import Ctx
+from bot.core.context import Ctx
+from bot.core.inbound import Inbound
+from bot.core.router import PASS, Router
+from handlers import assignment, dialog, menu, texts
 from handlers.places import Location, answer_location, compound_named, locate, remember_home
 from storage import offers, requests, volunteers
+from storage.errors import Conflict, NotFound
 from storage.models import HelpRequest, Status, User
 from storage.requests import ACTIVE, NewRequest
 
@@ -62,7 +62,7 @@ async def ask_for_help(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
     lines.append(_understood(ctx, request, location))
     # An emergency goes out at once, with whatever place is known; otherwise ask first.
     if emergency or not location.missing:
-        lines.append(_routed_text(await routing.offer(ctx, request)))
+        lines.append(_routed_text(await assignment.offer(ctx, request)))
     if location.missing:
         await dialog.ask(ctx, user, RequestFlow.PLACE, {"number": request.id, "for_self": for_self})
         lines.append(_place_question(location.missing, for_self))
@@ -87,7 +87,7 @@ async def place_answer(
             # A new need instead of an answer: the waiting one goes out with what is known.
             await dialog.finish(ctx, user)
             if request.status == Status.OPEN:
-                await routing.offer(ctx, request)
+                await assignment.offer(ctx, request)
             return PASS
         if parse is None or parse.intent != "unknown":
             return PASS
@@ -96,7 +96,7 @@ async def place_answer(
     if request.status not in (Status.OPEN, Status.OFFERED, Status.ESCALATED):
         return f"求助 #{request.id} 已经{texts.STATUS_WORDS.get(request.status, request.status)}。"
     location = Location(
-        place=place or await routing.place_of(ctx, request),
+        place=place or await assignment.place_of(ctx, request),
         building=building or request.building,
         unit=unit or request.unit,
         room=room or request.room,
@@ -110,7 +110,7 @@ async def place_answer(
         await remember_home(ctx, user, location)
     if request.status == Status.OFFERED:
         return f"好的，已记下：{texts.place_text(_compound(location), request, private=True)}。"
-    routed = await routing.offer(ctx, request)
+    routed = await assignment.offer(ctx, request)
     return f"好的，{texts.place_text(_compound(location), request, private=True)}。{_routed_text(routed)}"
 
 
@@ -215,10 +215,10 @@ def _place_question(missing: list[str], for_self: bool) -> str:
     return f"请问{whose}住几号楼？直接回复楼号就行，例如“3号楼”。"
 
 
-def _routed_text(routed: routing.Routed) -> str:
+def _routed_text(routed: assignment.Routed) -> str:
     if routed.escalated:
         return "附近暂时没有合适的志愿者，已请社区工作人员帮您协调，会尽快联系您。"
-    return f"已通知{routing.TIER_NAMES[routed.tier or 0]}的 {routed.offered} 位志愿者，有人接单会马上告诉您。"
+    return f"已通知{assignment.TIER_NAMES[routed.tier or 0]}的 {routed.offered} 位志愿者，有人接单会马上告诉您。"
 
 
 def _compound(location: Location) -> str | None:

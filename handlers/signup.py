@@ -6,10 +6,10 @@ import re
 from enum import Enum
 from typing import Any
 
-from bot.inbound import Inbound
-from bot.router import PASS, Router
+from bot.core.context import Ctx
+from bot.core.inbound import Inbound
+from bot.core.router import PASS, Router
 from handlers import dialog, menu, texts
-from handlers.context import Ctx
 from handlers.places import answer_location, compound_named, only_compound
 from nlp import CATEGORIES
 from storage import org, volunteers

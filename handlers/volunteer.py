@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.errors import Conflict, Forbidden, NotFound
-from bot.inbound import Inbound
-from bot.router import Router
-from handlers import menu, routing, texts
-from handlers.context import Ctx
+from bot.core.context import Ctx
+from bot.core.inbound import Inbound
+from bot.core.router import Router
+from handlers import assignment, menu, texts
 from storage import offers, requests, volunteers
+from storage.errors import Conflict, Forbidden, NotFound
 from storage.models import HelpRequest, Status, User, Volunteer
 
 router = Router("volunteer")
@@ -71,7 +71,7 @@ async def accept(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
     if request.volunteer_id == me.id and request.status == Status.ACCEPTED:
         return f"#{number} 已经是您的任务了。"
     try:
-        return await routing.accept(ctx, request, me, actor=msg.openid)
+        return await assignment.accept(ctx, request, me, actor=msg.openid)
     except Conflict:
         if request.status == Status.ACCEPTED:
             return f"#{number} 已经被其他志愿者接走了，谢谢您！"
@@ -100,10 +100,10 @@ async def decline(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
     if request is None:
         return f"没有找到 #{number}。"
     if request.volunteer_id == me.id and request.status == Status.ACCEPTED:
-        await routing.release(ctx, request, me, actor=msg.openid)
+        await assignment.release(ctx, request, me, actor=msg.openid)
         return f"好的，#{number} 已放弃，我们会另找志愿者。谢谢您告诉我们！"
     try:
-        await routing.decline_offer(ctx, request, me, actor=msg.openid)
+        await assignment.decline_offer(ctx, request, me, actor=msg.openid)
     except Conflict:
         return f"#{number} 不在您的任务里。"
     return f"好的，#{number} 这次不用您去了，谢谢！"
@@ -131,7 +131,7 @@ async def complete(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
     if request is None:
         return f"#{number} 不是您正在做的任务，没法标记完成。"
     try:
-        await routing.complete(ctx, request, me, actor=msg.openid, minutes=_credit_minutes(ctx))
+        await assignment.complete(ctx, request, me, actor=msg.openid, minutes=_credit_minutes(ctx))
     except (Conflict, Forbidden):
         return f"#{number} 现在不能标记完成。"
     return f"辛苦了！#{number} 已完成，记入志愿时长 {texts.hours(_credit_minutes(ctx))} 小时。"

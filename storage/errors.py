@@ -1,12 +1,12 @@
-"""Jinlin's error tree: raised in libraries, handled at the edges (CLI, webhook, handlers)."""
+"""Jinlin's error tree: raised in libraries, handled at the edges (CLI, webhook, handlers).
+
+The root lives here, in the lowest package that raises; bot/core/errors.py adds the errors of
+the configuration and of WeChat's API beneath it.
+"""
 
 
 class JinlinError(Exception):
     """Base of every error Jinlin raises on purpose."""
-
-
-class ConfigError(JinlinError):
-    """The configuration file or an environment override is wrong."""
 
 
 class InvalidInput(JinlinError):
@@ -23,12 +23,3 @@ class Conflict(JinlinError):
 
 class Forbidden(JinlinError):
     """The person asking may not do this."""
-
-
-class WeChatAPIError(JinlinError):
-    """WeChat's API answered with an error code."""
-
-    def __init__(self, errcode: int, errmsg: str = "") -> None:
-        super().__init__(f"WeChat API error {errcode}: {errmsg}")
-        self.errcode = errcode
-        self.errmsg = errmsg

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.errors import Conflict, NotFound
+from storage.errors import Conflict, NotFound
 from storage.models import HelpRequest, RequestEvent, Status
 from storage.types import utcnow
 

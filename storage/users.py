@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import col
 
-from bot.errors import NotFound
+from storage.errors import NotFound
 from storage.models import User
 from storage.sql import Executor, Prepared, backend, insert_for
 

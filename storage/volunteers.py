@@ -11,8 +11,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.errors import NotFound
 from storage.availability import is_available
+from storage.errors import NotFound
 from storage.models import Community, Compound, HelpRequest, Status, User, Volunteer
 from storage.org import Place
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.config import Config, load_config
+from bot.core.config import Config, load_config
 from storage import migrate
 from storage.db import Database, open_database
 

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 import aiohttp
 from aiohttp import web
 
-from bot.config import Config
-from bot.dispatch import TextParser
-from bot.server import create_app
-from bot.webhook_client import WeChatPusher
-from bot.wechat_standin import STANDIN, StandinState, create_standin
+from bot.core.config import Config
+from bot.dispatch.dispatcher import TextParser
+from bot.simulator.pusher import WeChatPusher
+from bot.simulator.standin import STANDIN, StandinState, create_standin
+from bot.web.app import create_app
 
 
 @asynccontextmanager

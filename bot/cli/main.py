@@ -14,8 +14,8 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.config import Config, find_config_file, load_config
-from bot.errors import InvalidInput, JinlinError
+from bot.core.config import Config, find_config_file, load_config
+from storage.errors import InvalidInput, JinlinError
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +29,8 @@ def _config(args: argparse.Namespace) -> Config:
 def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from bot.logs import setup_logging
-    from bot.server import create_app
+    from bot.cli.logs import setup_logging
+    from bot.web.app import create_app
 
     config = _config(args)
     setup_logging(config.server.log_level)
@@ -57,7 +57,7 @@ async def _freeze_startup_objects(_app: object) -> None:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from bot.logs import setup_logging
+    from bot.cli.logs import setup_logging
     from bot.runtime import running
 
     config = _config(args)
@@ -79,13 +79,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_import_volunteers(args: argparse.Namespace) -> int:
-    from bot.roster_commands import import_volunteers
+    from bot.roster.commands import import_volunteers
 
     return asyncio.run(import_volunteers(_config(args), Path(args.file), sys.stdout))
 
 
 def cmd_export_requests(args: argparse.Namespace) -> int:
-    from bot.roster_commands import export_requests
+    from bot.roster.commands import export_requests
 
     try:
         return asyncio.run(export_requests(_config(args), args.format, sys.stdout))

@@ -22,10 +22,10 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Config
-from bot.inbound import Inbound
-from bot.router import Lazy, Router
-from handlers.context import Ctx, Notifier
+from bot.core.config import Config
+from bot.core.context import Ctx, Notifier
+from bot.core.inbound import Inbound
+from bot.core.router import Lazy, Router
 from storage import messages, outbox, users, volunteers
 from storage.db import Database, Lane
 from storage.types import utcnow

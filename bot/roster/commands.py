@@ -7,11 +7,11 @@ import logging
 from pathlib import Path
 from typing import TextIO
 
-from bot.config import Config
-from bot.errors import InvalidInput
-from bot.roster_csv import decode, export_header, export_line, read_roster
+from bot.core.config import Config
+from bot.roster.formats import decode, export_header, export_line, read_roster
 from storage import migrate, roster
 from storage.db import Database, open_database
+from storage.errors import InvalidInput
 from storage.org import Place, ensure_place
 
 logger = logging.getLogger(__name__)

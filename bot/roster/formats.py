@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
-from bot.errors import InvalidInput
 from nlp.model import CATEGORIES
 from storage.availability import WORDS
+from storage.errors import InvalidInput
 from storage.roster import VolunteerData
 
 if TYPE_CHECKING:

@@ -25,7 +25,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.config import Config
+from bot.core.config import Config
 from handlers import followups
 from storage.db import Database
 from storage.types import utcnow

@@ -13,9 +13,9 @@ import aiohttp
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 
-from bot.config import WeChatConfig
-from bot.inbound import inbound_from
-from bot.wechat_protocol import message_xml, sign
+from bot.core.config import WeChatConfig
+from bot.core.inbound import inbound_from
+from bot.wechat.protocol import message_xml, sign
 
 _msg_ids = itertools.count(int(time.time() * 1000) % 10**12 * 1000)
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot import health, webhook
-from bot.appkeys import CONFIG, DATABASE, DISPATCHER, PROTOCOL, RUNTIME
-from bot.config import Config
-from bot.dispatch import Dispatcher, TextParser
+from bot.core.config import Config
+from bot.dispatch.dispatcher import Dispatcher, TextParser
 from bot.runtime import running
-from bot.wechat_protocol import WeChatProtocol
+from bot.web import health, webhook
+from bot.web.keys import CONFIG, DATABASE, DISPATCHER, PROTOCOL, RUNTIME
+from bot.wechat.protocol import WeChatProtocol
 from handlers import build_router
 from storage import org
 from storage.db import Database

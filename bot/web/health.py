@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.appkeys import DATABASE
+from bot.web.keys import DATABASE
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.config import Config
-from bot.dispatch import Dispatcher
+from bot.core.config import Config
+from bot.dispatch.dispatcher import Dispatcher
 from bot.runtime import Runtime
-from bot.wechat_protocol import WeChatProtocol
+from bot.wechat.protocol import WeChatProtocol
 from storage.db import Database
 
 CONFIG = web.AppKey("config", Config)

@@ -6,11 +6,11 @@ import logging
 
 from aiohttp import web
 
-from bot.appkeys import CONFIG, DISPATCHER, PROTOCOL
-from bot.dispatch import SORRY
-from bot.errors import InvalidInput
-from bot.inbound import DELIVERY_REPORTS, Inbound
-from bot.wechat_protocol import BadSignature
+from bot.core.inbound import DELIVERY_REPORTS, Inbound
+from bot.dispatch.dispatcher import SORRY
+from bot.web.keys import CONFIG, DISPATCHER, PROTOCOL
+from bot.wechat.protocol import BadSignature
+from storage.errors import InvalidInput
 from storage.redact import mask
 
 logger = logging.getLogger(__name__)

@@ -21,10 +21,11 @@ from typing import Any
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import WeChatConfig
-from bot.errors import InvalidInput, WeChatAPIError
+from bot.core.config import WeChatConfig
+from bot.core.errors import WeChatAPIError
 from storage import tokens
 from storage.db import Database
+from storage.errors import InvalidInput
 from storage.redact import mask
 from storage.types import utcnow
 

@@ -23,9 +23,9 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from bot.config import Config
-from bot.errors import WeChatAPIError
-from bot.wechat_api import WeChatClient, WeChatRateLimited, WeChatUnavailable
+from bot.core.config import Config
+from bot.core.errors import WeChatAPIError
+from bot.wechat.client import WeChatClient, WeChatRateLimited, WeChatUnavailable
 from storage import delivery, outbox, users
 from storage.db import Database
 from storage.models import OutboxMessage, User

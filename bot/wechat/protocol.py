@@ -17,9 +17,9 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
 from wechatpy.utils import WeChatSigner
 
-from bot.config import WeChatConfig
-from bot.errors import InvalidInput
-from bot.inbound import Inbound, inbound_from
+from bot.core.config import WeChatConfig
+from bot.core.inbound import Inbound, inbound_from
+from storage.errors import InvalidInput
 
 # Expat expands internal entities declared in a DTD; WeChat never sends one, so refuse any.
 _DECLARATION = re.compile(r"<!(DOCTYPE|ENTITY|ELEMENT|ATTLIST)", re.IGNORECASE)

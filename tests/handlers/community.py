@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.appkeys import DATABASE
+from bot.web.keys import DATABASE
 from storage import org, requests, users, volunteers
 from storage.db import Database
 from storage.models import HelpRequest, OutboxMessage, RequestEvent

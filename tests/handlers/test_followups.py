@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.appkeys import CONFIG
+from bot.web.keys import CONFIG
 from handlers import followups
 from storage.models import Status
 from storage.types import utcnow

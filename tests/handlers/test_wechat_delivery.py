@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bot.wechat_standin import Delivered
+from bot.simulator.standin import Delivered
 from tests.handlers.community import Community, community
 
 

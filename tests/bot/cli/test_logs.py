@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 
-from bot.logs import setup_logging
+from bot.cli.logs import setup_logging
 from storage.redact import mask, mask_phones
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from bot.config import find_config_file, load_config, parse_duration
-from bot.errors import ConfigError
+from bot.cli.main import main
+from bot.core.config import find_config_file, load_config, parse_duration
+from bot.core.errors import ConfigError
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "config.example.toml"
 
 

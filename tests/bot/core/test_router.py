@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.inbound import Inbound
-from bot.router import PASS, Router
+from bot.core.inbound import Inbound
+from bot.core.router import PASS, Router
 
 
 @dataclass

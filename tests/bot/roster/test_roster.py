@@ -12,9 +12,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from bot.errors import InvalidInput
-from bot.roster_commands import export_requests, import_volunteers
-from bot.roster_csv import (
+from bot.roster.commands import export_requests, import_volunteers
+from bot.roster.formats import (
     EXPORT_COLUMNS,
     Problem,
     decode,
@@ -23,6 +22,7 @@ from bot.roster_csv import (
 )
 from storage import roster
 from storage.db import Database, open_database
+from storage.errors import InvalidInput
 from storage.models import (
     Building,
     Community,
@@ -35,7 +35,7 @@ from storage.models import (
 )
 from tests.conftest import make_config
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "roster"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "roster"
 HEADER = "openid,name,phone,skills,community,compound,building"
 GOOD = "o-good,王阿姨,13800138000,errand,幸福社区,阳光花园,3"
 

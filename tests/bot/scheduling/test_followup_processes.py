@@ -17,9 +17,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.config import WeChatConfig
-from bot.webhook_client import WeChatPusher
-from bot.wechat_standin import create_standin
+from bot.core.config import WeChatConfig
+from bot.simulator.pusher import WeChatPusher
+from bot.simulator.standin import create_standin
 from storage import migrate, requests
 from storage.db import Database, open_database
 from storage.models import RequestEvent
@@ -58,7 +58,7 @@ def environment(db_url: str, api_url: str, port: int) -> dict[str, str]:
 def process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("ab") as sink:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", *args, "--config", "config.example.toml"],
+            [sys.executable, "-m", "bot.cli.main", *args, "--config", "config.example.toml"],
             cwd=REPO,
             env=env,
             stdout=sink,

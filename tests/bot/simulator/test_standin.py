@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from bot.wechat_standin import STANDIN, StandinState, create_standin
+from bot.simulator.standin import STANDIN, StandinState, create_standin
 
 APPID, SECRET = "wx1234567890abcdef", "standin-secret"
 CUSTOM = "/cgi-bin/message/custom/send"

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.appkeys import DATABASE
-from bot.dispatch import Dispatcher
-from bot.wechat_protocol import message_xml, sign
+from bot.dispatch.dispatcher import Dispatcher
+from bot.web.keys import DATABASE
+from bot.wechat.protocol import message_xml, sign
 from storage import migrate
 from storage.db import Database, open_database
 from storage.models import OutboxMessage, ProcessedMessage, User

@@ -14,12 +14,13 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from bot.config import WeChatConfig
-from bot.errors import InvalidInput, WeChatAPIError
-from bot.wechat_api import WeChatClient, WeChatRateLimited, WeChatUnavailable
-from bot.wechat_standin import STANDIN, StandinState, create_standin
+from bot.core.config import WeChatConfig
+from bot.core.errors import WeChatAPIError
+from bot.simulator.standin import STANDIN, StandinState, create_standin
+from bot.wechat.client import WeChatClient, WeChatRateLimited, WeChatUnavailable
 from storage import tokens
 from storage.db import Database, open_database
+from storage.errors import InvalidInput
 
 APPID, SECRET = "wx1234567890abcdef", "client-test-secret"
 OPENID = "oAbCdEfGhIjKlMnOpQrStUvWxYz01"

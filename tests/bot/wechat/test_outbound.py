@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import select, update
 from sqlmodel import col
 
-from bot.delivery import Deliverer
-from bot.wechat_api import WeChatClient
-from bot.wechat_standin import STANDIN, StandinState, create_standin
+from bot.simulator.standin import STANDIN, StandinState, create_standin
+from bot.wechat.client import WeChatClient
+from bot.wechat.outbound import Deliverer
 from storage import delivery, outbox, users
 from storage.db import Database, open_database
 from storage.models import OutboxMessage, User
@@ -621,7 +621,9 @@ async def test_logs_hold_no_openid_or_message_text(
     await deliverer.run_once()
     await wechat.queue(BOB, secret_text)  # outside the window: announced by template
     await deliverer.run_once()
-    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("bot.delivery"))
+    ours = "\n".join(
+        r.getMessage() for r in caplog.records if r.name.startswith("bot.wechat.outbound")
+    )
     assert mask(ALICE) in ours and mask(BOB) in ours
     for private in (ALICE, BOB, secret_text, "13812345678", secret_text[:5]):
         assert private not in ours

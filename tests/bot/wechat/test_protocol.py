@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from wechatpy.crypto import PrpCrypto, WeChatCrypto
 
-from bot.config import WeChatConfig
-from bot.errors import InvalidInput
-from bot.wechat_protocol import BadSignature, WeChatProtocol, message_xml, sign
+from bot.core.config import WeChatConfig
+from bot.wechat.protocol import BadSignature, WeChatProtocol, message_xml, sign
+from storage.errors import InvalidInput
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 WECOM = json.loads((FIXTURES / "wecom_sample.json").read_text())
 MP = json.loads((FIXTURES / "mp_sample.json").read_text())
 

@@ -1,0 +1,1 @@
+"""The `jinlin` command line."""

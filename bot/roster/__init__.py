@@ -1,0 +1,1 @@
+"""The volunteer roster in and the requests out: CSV/JSON-lines formats and their commands."""

@@ -1,0 +1,1 @@
+"""Follow-ups on a schedule: APScheduler with its jobs in the database."""

@@ -1,0 +1,1 @@
+"""The HTTP server: the application factory, the /wechat webhook and /healthz."""

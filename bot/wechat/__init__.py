@@ -1,0 +1,1 @@
+"""WeChat itself: the webhook protocol, the API client, and outbound delivery of the outbox."""
