@@ -10,7 +10,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.core.config import Config
-from bot.dispatch.dispatcher import TextParser
+from bot.dispatch.understanding import TextParser
 from bot.simulator.pusher import WeChatPusher
 from bot.simulator.standin import STANDIN, StandinState, create_standin
 from bot.web.app import create_app

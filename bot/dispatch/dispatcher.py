@@ -14,11 +14,11 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +26,7 @@ from bot.core.config import Config
 from bot.core.context import Ctx, Notifier
 from bot.core.inbound import Inbound
 from bot.core.router import Lazy, Router
+from bot.dispatch.understanding import TextParser
 from storage import messages, outbox, users, volunteers
 from storage.db import Database, Lane
 from storage.types import utcnow
@@ -34,12 +35,6 @@ logger = logging.getLogger(__name__)
 
 SORRY = "抱歉，系统暂时出了点问题，请稍后再发一次。"
 MAX_BATCH = 64
-
-
-class TextParser(Protocol):
-    def parse(self, text: str, now: datetime) -> Any: ...
-
-    def add_compounds(self, names: Iterable[str]) -> None: ...
 
 
 @dataclass

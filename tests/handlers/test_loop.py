@@ -360,9 +360,9 @@ async def test_the_scheduling_process_installs_the_menu(sqlite_url: str, parser:
 async def test_a_compound_created_while_running_is_understood_without_a_restart(
     sqlite_url: str, parser: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.web.app
+    import bot.dispatch.understanding
 
-    monkeypatch.setattr(bot.web.app, "COMPOUND_REFRESH", 0.05)
+    monkeypatch.setattr(bot.dispatch.understanding, "COMPOUND_REFRESH", 0.05)
     async with community(sqlite_url, parser) as c:
         await c.volunteer("oV1", "王芳", ["errand"], compound="翠湖新村", building="2")
         await asyncio.sleep(0.3)
