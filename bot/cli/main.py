@@ -1,13 +1,14 @@
-"""The `jinlin` command line: every command exits non-zero with a one-line reason on bad input."""
+"""The `jinlin` command line: every command exits non-zero with a one-line reason on bad input.
+
+Each command's work is in a module of its own (serve, db, parse, bot/roster/commands), imported
+only when that command runs, so `jinlin parse` does not load the server.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
-import logging
 import os
-import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -15,9 +16,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core.config import Config, find_config_file, load_config
-from storage.errors import InvalidInput, JinlinError
-
-logger = logging.getLogger(__name__)
+from storage.errors import JinlinError
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -27,55 +26,15 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from aiohttp import web
+    from bot.cli.serve import serve
 
-    from bot.cli.logs import setup_logging
-    from bot.web.app import create_app
-
-    config = _config(args)
-    setup_logging(config.server.log_level)
-    # Database drivers run in threads; under load the event loop holds the GIL, and a thread
-    # waiting for it loses up to the whole switch interval (5 ms by default) per query.
-    sys.setswitchinterval(0.0005)
-    app = create_app(config, scheduler=not args.no_scheduler)
-    app.on_startup.append(_freeze_startup_objects)
-    logger.info(
-        "serving on http://%s:%d%s",
-        config.server.host,
-        config.server.port,
-        " (no scheduler)" if args.no_scheduler else "",
-    )
-    web.run_app(app, host=config.server.host, port=config.server.port, print=None, access_log=None)
-    return 0
-
-
-async def _freeze_startup_objects(_app: object) -> None:
-    # The parser's tables and SQLAlchemy's caches live for the whole process; leaving them out
-    # of the cyclic garbage collector's scans keeps its pauses short under load.
-    gc.collect()
-    gc.freeze()
+    return serve(_config(args), scheduler=not args.no_scheduler)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from bot.cli.logs import setup_logging
-    from bot.runtime import running
+    from bot.cli.serve import work
 
-    config = _config(args)
-    setup_logging(config.server.log_level)
-    sys.setswitchinterval(0.0005)
-
-    async def run() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        async with running(config, scheduler=True):
-            logger.info("worker running: follow-ups and outbound delivery")
-            await stop.wait()
-        logger.info("worker stopped")
-
-    asyncio.run(run())
-    return 0
+    return work(_config(args))
 
 
 def cmd_import_volunteers(args: argparse.Namespace) -> int:
@@ -96,42 +55,15 @@ def cmd_export_requests(args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from storage import migrate
-    from storage.db import open_database
+    from bot.cli.db import upgrade
 
-    config = _config(args)
-
-    async def run() -> str | None:
-        db = open_database(config.database.url)
-        try:
-            await migrate.upgrade(db)
-            return await migrate.current_revision(db)
-        finally:
-            await db.close()
-
-    revision = asyncio.run(run())
-    print(f"database is at revision {revision}")
-    return 0
+    return upgrade(_config(args))
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    from nlp import Parser
-    from nlp.jsonl import parse_lines, parse_now
+    from bot.cli.parse import parse
 
-    try:
-        now = parse_now(args.now)
-    except ValueError as exc:
-        raise InvalidInput(str(exc)) from None
-    parser = Parser()
-    source = open(args.file, encoding="utf-8") if args.file else sys.stdin  # noqa: SIM115
-    try:
-        for line in parse_lines(source, parser, now):
-            print(line, flush=False)
-    finally:
-        if source is not sys.stdin:
-            source.close()
-    sys.stdout.flush()
-    return 0
+    return parse(args.file, args.now)
 
 
 def build_parser() -> argparse.ArgumentParser:

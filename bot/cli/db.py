@@ -1,0 +1,25 @@
+"""`jinlin db upgrade`: apply the schema migrations."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.core.config import Config
+from storage import migrate
+from storage.db import open_database
+
+
+def upgrade(config: Config) -> int:
+    """Migrate the configured database to the code's schema and print its revision."""
+
+    async def run() -> str | None:
+        db = open_database(config.database.url)
+        try:
+            await migrate.upgrade(db)
+            return await migrate.current_revision(db)
+        finally:
+            await db.close()
+
+    revision = asyncio.run(run())
+    print(f"database is at revision {revision}")
+    return 0

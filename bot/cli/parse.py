@@ -1,0 +1,27 @@
+"""`jinlin parse`: the message parser on JSON lines (shared/spec/nlp.md)."""
+
+from __future__ import annotations
+
+import sys
+
+from nlp import Parser
+from nlp.jsonl import parse_lines, parse_now
+from storage.errors import InvalidInput
+
+
+def parse(file: str | None, now_text: str | None) -> int:
+    """Parse each JSON line of `file` (standard input without one) and print the results."""
+    try:
+        now = parse_now(now_text)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    parser = Parser()
+    source = open(file, encoding="utf-8") if file else sys.stdin  # noqa: SIM115
+    try:
+        for line in parse_lines(source, parser, now):
+            print(line, flush=False)
+    finally:
+        if source is not sys.stdin:
+            source.close()
+    sys.stdout.flush()
+    return 0
