@@ -1,11 +1,14 @@
 """APScheduler 3 with its job store in the project's database: the follow-up sweep, the morning
 digest and the retention purge.
 
-The jobs are plain functions taking plain names (so the persistent store can hold them) and
-run on the scheduler's own thread, so the store's synchronous I/O never stalls the event loop;
-each hands its work to the loop. What a job does is idempotent and claimed in the database
-(handlers/followups.py), so several schedulers over one store never fire anything twice, and a
-run missed while the process was down happens once when it comes back.
+A job is stored as a plain function and a plain name (`job_named`, "digest"), which the
+persistent store can hold; called, it gives the follow-up to run (handlers/followups.py).
+APScheduler runs on a thread of its own, so the store's synchronous I/O never stalls the event
+loop; the executor that runs the due jobs belongs to this process's FollowupScheduler, and
+hands each follow-up to its event loop with its database and config: nothing global says
+which scheduler runs in this process. What a job does is idempotent and claimed in the
+database (storage/followups.py), so several schedulers over one store never fire anything
+twice, and a run missed while the process was down happens once when it comes back.
 """
 
 from __future__ import annotations
@@ -14,10 +17,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.executors.base import BaseExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -41,17 +47,10 @@ JOBS: dict[str, Job] = {
 JOB_TIMEOUT = 300.0
 PURGE_AT = (3, 30)  # local time of the daily retention purge, when nobody is chatting
 
-# The process's running scheduler, which the persistent jobs (plain functions) hand work to.
-_running: FollowupScheduler | None = None
 
-
-def run_job(name: str) -> None:
-    """The entry point of every persistent job (runs on a scheduler thread)."""
-    scheduler = _running
-    if scheduler is None:
-        logger.warning("job %s fired with no scheduler running in this process", name)
-        return
-    scheduler.run_from_thread(name)
+def job_named(name: str) -> Job:
+    """The follow-up a stored job names (the callable the job store keeps, with the name)."""
+    return JOBS[name]
 
 
 def sync_url(url: str) -> str:
@@ -59,6 +58,46 @@ def sync_url(url: str) -> str:
     return url.replace("sqlite+aiosqlite://", "sqlite://").replace(
         "postgresql+asyncpg://", "postgresql+psycopg://"
     )
+
+
+class _ToTheLoop(BaseExecutor):
+    """APScheduler's executor for one FollowupScheduler: a pool thread hands the follow-up each
+    due job names to that scheduler's event loop and waits for it."""
+
+    def __init__(self, owner: FollowupScheduler, threads: int) -> None:
+        super().__init__()
+        self._owner = owner
+        self._pool = ThreadPoolExecutor(threads)
+
+    def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
+        future = self._pool.submit(self._run, job, run_times)
+        future.add_done_callback(lambda done: self._finished(job.id, done))
+
+    def _run(self, job: Any, run_times: list[datetime]) -> list[JobExecutionEvent]:
+        events = []
+        for run_time in run_times:
+            # As APScheduler's own executors do: a run later than its grace time is skipped.
+            late = datetime.now(UTC) - run_time
+            if job.misfire_grace_time is not None and late > timedelta(
+                seconds=job.misfire_grace_time
+            ):
+                self._logger.warning('Run time of job "%s" was missed by %s', job, late)
+                kind = EVENT_JOB_MISSED
+            else:
+                self._owner.run_from_thread(job.func(*job.args, **job.kwargs))
+                kind = EVENT_JOB_EXECUTED
+            events.append(JobExecutionEvent(kind, job.id, job._jobstore_alias, run_time))
+        return events
+
+    def _finished(self, job_id: str, done: Future[list[JobExecutionEvent]]) -> None:
+        error = done.exception()
+        if error is not None:
+            self._run_job_error(job_id, error, error.__traceback__)
+        else:
+            self._run_job_success(job_id, done.result())
+
+    def shutdown(self, wait: bool = True) -> None:
+        self._pool.shutdown(wait)
 
 
 class FollowupScheduler:
@@ -73,16 +112,8 @@ class FollowupScheduler:
 
     async def start(self) -> None:
         """Start the scheduler thread and (re)register the jobs in the persistent store."""
-        global _running
-        if _running is not None:
-            raise RuntimeError("a follow-up scheduler already runs in this process")
         self._loop = asyncio.get_running_loop()
-        _running = self
-        try:
-            await asyncio.to_thread(self._start_thread)
-        except BaseException:
-            _running = None
-            raise
+        await asyncio.to_thread(self._start_thread)
         logger.info("follow-up scheduler started")
 
     def _start_thread(self) -> None:
@@ -97,7 +128,7 @@ class FollowupScheduler:
                 # time to the database every few seconds, taking the write lock from the webhook.
                 "memory": MemoryJobStore(),
             },
-            executors={"default": ThreadPoolExecutor(4)},
+            executors={"default": _ToTheLoop(self, threads=4)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600},
             timezone=tz,
         )
@@ -107,7 +138,7 @@ class FollowupScheduler:
         poll = config.followups.poll_interval.total_seconds()
         digest = config.followups.digest_at
         aps.add_job(
-            run_job,
+            job_named,
             IntervalTrigger(seconds=poll, timezone=tz),
             args=["sweep"],
             id="followups.sweep",
@@ -117,7 +148,7 @@ class FollowupScheduler:
             next_run_time=datetime.now(tz) + timedelta(seconds=0.2),
         )
         aps.add_job(
-            run_job,
+            job_named,
             CronTrigger(hour=digest.hour, minute=digest.minute, timezone=tz),
             args=["digest"],
             id="followups.digest",
@@ -125,7 +156,7 @@ class FollowupScheduler:
             replace_existing=True,
         )
         aps.add_job(
-            run_job,
+            job_named,
             CronTrigger(hour=PURGE_AT[0], minute=PURGE_AT[1], timezone=tz),
             args=["purge"],
             id="privacy.purge",
@@ -134,13 +165,13 @@ class FollowupScheduler:
         )
         self._aps = aps
 
-    def run_from_thread(self, name: str) -> None:
-        """Run job `name` on the event loop and wait for it (called on a scheduler thread)."""
-        loop = self._loop
+    def run_from_thread(self, job: Job) -> None:
+        """Run `job` on the event loop and wait for it (called on a scheduler thread)."""
+        name, loop = job.__name__, self._loop
         if loop is None or loop.is_closed():
             return
         try:
-            future = asyncio.run_coroutine_threadsafe(self.run(name), loop)
+            future = asyncio.run_coroutine_threadsafe(self.run(job), loop)
         except RuntimeError:  # the loop is shutting down
             return
         try:
@@ -150,19 +181,16 @@ class FollowupScheduler:
         except Exception:
             logger.exception("job %s failed", name)
 
-    async def run(self, name: str) -> int:
+    async def run(self, job: Job) -> int:
         """Run one job now on the loop; have what it queued delivered."""
-        queued = await JOBS[name](self.db, self.config, utcnow())
+        queued = await job(self.db, self.config, utcnow())
         if queued:
             self.on_queued()
         return queued
 
     async def stop(self) -> None:
         """Stop the scheduler thread, letting a running job finish."""
-        global _running
         if self._aps is not None:
             await asyncio.to_thread(self._aps.shutdown, True)
             self._aps = None
-        if _running is self:
-            _running = None
         logger.info("follow-up scheduler stopped")
