@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.core.context import Ctx
 from bot.core.inbound import Inbound
 from bot.core.router import Router
 from handlers import texts
+from nlp import Parse
 from storage import requests, volunteers
 from storage.errors import Conflict
 from storage.models import HelpRequest, Status, User
@@ -16,9 +15,9 @@ router = Router("feedback")
 
 
 @router.text("rate_service", command=("评价",))
-async def rate(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
+async def rate(ctx: Ctx, msg: Inbound, parse: Parse, user: User) -> str:
     assert user.id is not None
-    score = parse.score if parse is not None else None
+    score = parse.score
     target = await _rated_request(ctx, user.id, parse)
     if isinstance(target, str):
         return target
@@ -51,8 +50,8 @@ async def rate(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
     return f"收到您给 #{target.id} 的 {score} 分，谢谢！这个求助就结束啦。"
 
 
-async def _rated_request(ctx: Ctx, resident_id: int, parse: Any) -> HelpRequest | str:
-    if parse is not None and parse.task_ref:
+async def _rated_request(ctx: Ctx, resident_id: int, parse: Parse) -> HelpRequest | str:
+    if parse.task_ref:
         number = int(parse.task_ref)
         mine = await requests.of_resident(
             session=ctx.session, resident_id=resident_id, statuses=(Status.DONE, Status.CLOSED)
@@ -75,14 +74,14 @@ async def _rated_request(ctx: Ctx, resident_id: int, parse: Any) -> HelpRequest 
 
 
 @router.text("complaint")
-async def complain(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
+async def complain(ctx: Ctx, msg: Inbound, parse: Parse, user: User) -> str:
     assert user.id is not None
     mine = await requests.of_resident(
         session=ctx.session,
         resident_id=user.id,
         statuses=(Status.OPEN, Status.OFFERED, Status.ESCALATED, Status.ACCEPTED, Status.DONE),
     )
-    number = int(parse.task_ref) if parse is not None and parse.task_ref else None
+    number = int(parse.task_ref) if parse.task_ref else None
     about = next((r for r in mine if r.id == number), mine[0] if mine else None)
     if about is not None:
         await requests.add_event(

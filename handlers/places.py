@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from bot.core.context import Ctx
+from nlp import Parse
 from storage import org
 from storage.models import User
 from storage.org import Place
@@ -38,7 +38,7 @@ async def only_compound(ctx: Ctx) -> Place | None:
     return known[0] if len(known) == 1 else None
 
 
-async def locate(ctx: Ctx, user: User, parse: Any, *, for_self: bool) -> Location:
+async def locate(ctx: Ctx, user: User, parse: Parse, *, for_self: bool) -> Location:
     """The place of a request: what the message says, else (for the sender's own needs) their
     remembered home, else the only compound; lists what must still be asked."""
     where = parse.where
@@ -69,7 +69,7 @@ async def locate(ctx: Ctx, user: User, parse: Any, *, for_self: bool) -> Locatio
     return found
 
 
-def answer_location(parse: Any, text: str) -> tuple[str | None, str | None, str | None]:
+def answer_location(parse: Parse, text: str) -> tuple[str | None, str | None, str | None]:
     """Building, unit and room from an answer to "几号楼?" (a bare number is a building)."""
     where = parse.where
     if where is not None and where.building:

@@ -10,6 +10,7 @@ from bot.core.inbound import Inbound
 from bot.core.router import PASS, Router
 from handlers import assignment, dialog, menu, texts
 from handlers.places import Location, answer_location, compound_named, locate, remember_home
+from nlp import Parse
 from storage import offers, requests, volunteers
 from storage.errors import Conflict, NotFound
 from storage.models import HelpRequest, Status, User
@@ -28,7 +29,7 @@ class RequestFlow(Enum):
 
 
 @router.text("request_help")
-async def ask_for_help(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
+async def ask_for_help(ctx: Ctx, msg: Inbound, parse: Parse, user: User) -> str:
     for_self = parse.beneficiary is None
     location = await locate(ctx, user, parse, for_self=for_self)
     when_at = ctx.to_utc(parse.when_at) if parse.when_at else None
@@ -71,7 +72,7 @@ async def ask_for_help(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
 
 @router.state(RequestFlow.PLACE)
 async def place_answer(
-    ctx: Ctx, msg: Inbound, parse: Any, user: User, dialog_data: dict[str, Any]
+    ctx: Ctx, msg: Inbound, parse: Parse | None, user: User, dialog_data: dict[str, Any]
 ) -> Any:
     try:
         request = await requests.get(session=ctx.session, number=int(dialog_data["number"]))
@@ -135,7 +136,7 @@ async def progress(ctx: Ctx, user: User) -> str:
 
 
 @router.text("cancel_request", command=("取消",))
-async def cancel(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
+async def cancel(ctx: Ctx, msg: Inbound, parse: Parse, user: User) -> str:
     chosen = await _own_request(ctx, user, parse, ACTIVE)
     if isinstance(chosen, str):
         return chosen
@@ -184,11 +185,11 @@ async def _tell_volunteers_cancelled(ctx: Ctx, request: HelpRequest) -> None:
 
 
 async def _own_request(
-    ctx: Ctx, user: User, parse: Any, statuses: tuple[str, ...]
+    ctx: Ctx, user: User, parse: Parse, statuses: tuple[str, ...]
 ) -> HelpRequest | str:
     """The sender's request the message names, or the only one in `statuses`; else a question."""
     mine = await requests.of_resident(session=ctx.session, resident_id=_id(user), statuses=statuses)
-    if parse is not None and parse.task_ref:
+    if parse.task_ref:
         number = int(parse.task_ref)
         for request in mine:
             if request.id == number:

@@ -11,7 +11,7 @@ from bot.core.inbound import Inbound
 from bot.core.router import PASS, Router
 from handlers import dialog, menu, texts
 from handlers.places import answer_location, compound_named, only_compound
-from nlp import CATEGORIES
+from nlp import CATEGORIES, Parse
 from storage import org, volunteers
 from storage.availability import SLOTS, slots_in
 from storage.models import User
@@ -48,7 +48,7 @@ NAME_QUESTION = "最后，怎么称呼您？可以顺便留个手机号，接单
 
 @router.text("volunteer_signup", command=("我想当志愿者", "志愿者报名", "报名志愿者", "重新登记"))
 @router.event("click", key=menu.VOLUNTEER)
-async def start(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
+async def start(ctx: Ctx, msg: Inbound, parse: Parse | None, user: User) -> str:
     existing = await volunteers.find(session=ctx.session, user_id=user.id)
     if existing is not None and existing.active and not (msg.text or "").startswith("重新登记"):
         named = "、".join(texts.category_name(s) for s in existing.skills.split("|") if s)
@@ -74,7 +74,7 @@ for _state in Signup:
 
 @router.state(Signup.SKILLS)
 async def skills_answer(
-    ctx: Ctx, msg: Inbound, parse: Any, user: User, dialog_data: dict[str, Any]
+    ctx: Ctx, msg: Inbound, parse: Parse | None, user: User, dialog_data: dict[str, Any]
 ) -> str:
     text = msg.text or ""
     chosen = _picked(text, SKILL_CHOICES)
@@ -109,7 +109,7 @@ async def _after_skills(ctx: Ctx, user: User, data: dict[str, Any], lead: str) -
 
 @router.state(Signup.PLACE)
 async def place_answer(
-    ctx: Ctx, msg: Inbound, parse: Any, user: User, dialog_data: dict[str, Any]
+    ctx: Ctx, msg: Inbound, parse: Parse | None, user: User, dialog_data: dict[str, Any]
 ) -> str:
     text = msg.text or ""
     place = await compound_named(ctx, parse.compound if parse is not None else None)
@@ -144,7 +144,7 @@ async def time_answer(ctx: Ctx, msg: Inbound, user: User, dialog_data: dict[str,
 
 @router.state(Signup.NAME)
 async def name_answer(
-    ctx: Ctx, msg: Inbound, parse: Any, user: User, dialog_data: dict[str, Any]
+    ctx: Ctx, msg: Inbound, parse: Parse | None, user: User, dialog_data: dict[str, Any]
 ) -> str:
     text = (msg.text or "").strip()
     phone = parse.phone if parse is not None else None

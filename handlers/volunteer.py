@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from bot.core.context import Ctx
 from bot.core.inbound import Inbound
 from bot.core.router import Router
 from handlers import assignment, menu, texts
+from nlp import Parse
 from storage import offers, requests, volunteers
 from storage.errors import Conflict, Forbidden, NotFound
 from storage.models import HelpRequest, Status, User, Volunteer
@@ -29,7 +29,7 @@ def _id(record: HelpRequest | Volunteer) -> int:
 
 
 async def _which(
-    parse: Any,
+    parse: Parse,
     candidates: Callable[[], Awaitable[list[HelpRequest]]],
     *,
     none: str,
@@ -37,7 +37,7 @@ async def _which(
     example: str,
 ) -> int | str:
     """The task number the message names, else the only candidate's; else what to say."""
-    if parse is not None and parse.task_ref:
+    if parse.task_ref:
         return int(parse.task_ref)
     chosen = texts.only_one(await candidates(), none=none, several=several, example=example)
     return chosen if isinstance(chosen, str) else _id(chosen)
@@ -51,7 +51,7 @@ async def _request(ctx: Ctx, number: int) -> HelpRequest | None:
 
 
 @router.text("accept_task", command=("接单",), role=VOLUNTEER)
-async def accept(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
+async def accept(ctx: Ctx, msg: Inbound, parse: Parse, user: User) -> str:
     me = await _me(ctx, user)
     assert me.id is not None
     number = await _which(
@@ -82,7 +82,7 @@ NOTHING_TO_DECLINE = "您现在没有任务。这段时间不方便的话，回�
 
 
 @router.text("decline_task", command=("放弃",), role=VOLUNTEER)
-async def decline(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
+async def decline(ctx: Ctx, msg: Inbound, parse: Parse, user: User) -> str:
     me = await _me(ctx, user)
     assert me.id is not None
 
@@ -110,7 +110,7 @@ async def decline(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
 
 
 @router.text("complete_task", command=("完成",), role=VOLUNTEER)
-async def complete(ctx: Ctx, msg: Inbound, parse: Any, user: User) -> str:
+async def complete(ctx: Ctx, msg: Inbound, parse: Parse, user: User) -> str:
     me = await _me(ctx, user)
     assert me.id is not None
     mine = await requests.of_volunteer(session=ctx.session, volunteer_id=_id(me))

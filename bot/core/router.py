@@ -8,8 +8,14 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from bot.core.inbound import Inbound
+
 Handler = Callable[..., Awaitable[Any]]
 Roles = Callable[[], Awaitable[frozenset[str]]]
+
+# What a handler may take, by name: what the dispatcher provides for every message. A handler
+# receives exactly the ones it names; naming anything else fails when it is registered.
+ARGUMENTS = frozenset({"ctx", "msg", "parse", "user", "dialog_data"})
 
 
 class _Pass:
@@ -105,6 +111,12 @@ class Router:
     ) -> Callable[[Handler], Handler]:
         def decorate(handler: Handler) -> Handler:
             params = frozenset(inspect.signature(handler).parameters)
+            if params - ARGUMENTS:
+                raise TypeError(
+                    f"handler {handler.__module__}.{handler.__qualname__} takes "
+                    f"{', '.join(sorted(params - ARGUMENTS))}; a handler may take only "
+                    f"{', '.join(sorted(ARGUMENTS))}"
+                )
             allowed = frozenset((roles,) if isinstance(roles, str) else roles)
             self._routes.append(Route(handler, roles=allowed, params=params, **match))
             return handler
@@ -117,7 +129,9 @@ class Router:
         for child in self._children:
             yield from child.routes()
 
-    def candidates(self, inbound: Any, intent: str | None, state: str | None) -> Iterator[Route]:
+    def candidates(
+        self, inbound: Inbound, intent: str | None, state: str | None
+    ) -> Iterator[Route]:
         """The routes that match, in order: pending question, event, command, intent, fallback."""
         if self._index is None:
             self._index = _Index(list(self.routes()))
@@ -125,7 +139,7 @@ class Router:
         if state is not None:
             yield from index.states.get(state, ())
         if inbound.kind == "event":
-            for route in index.events.get(inbound.event, ()):
+            for route in index.events.get(inbound.event or "", ()):
                 if not route.keys or inbound.event_key in route.keys:
                     yield route
             return

@@ -27,6 +27,7 @@ from bot.core.context import Ctx, Notifier
 from bot.core.inbound import Inbound
 from bot.core.router import Lazy, Router
 from bot.dispatch.understanding import TextParser
+from nlp import Parse
 from storage import messages, outbox, users, volunteers
 from storage.db import Database, Lane
 from storage.types import utcnow
@@ -40,8 +41,7 @@ MAX_BATCH = 64
 @dataclass
 class _Job:
     inbound: Inbound
-    parse: Any
-    local_now: datetime
+    parse: Parse | None  # None for what has no text (events, images, unrecognised voice)
     future: asyncio.Future[str] = field(repr=False)  # what the caller awaits
     deadline: float = math.inf  # loop time by which the caller needs an answer
     late: bool = False  # the caller was answered empty; the reply goes through the outbox
@@ -96,7 +96,7 @@ class Dispatcher:
         loop = asyncio.get_running_loop()
         local_now = self.local_now()
         parse = self.parser.parse(inbound.text, local_now) if inbound.text else None
-        job = _Job(inbound, parse, local_now, loop.create_future())
+        job = _Job(inbound, parse, loop.create_future())
         if within is not None:
             job.deadline = loop.time() + within
             if self._watchdog is None:
@@ -166,20 +166,10 @@ class Dispatcher:
                 arrivals[job.inbound.openid] = kind or arrivals.get(job.inbound.openid)
             people = await users.touch(session=conn, arrivals=arrivals, at=now)
             notify = Notifier(session)
-            # What every handler of the batch may name, built once for the batch.
-            shared: dict[str, Any] = {
-                "session": session,
-                "config": self.config,
-                "now": now,
-                "notify": notify,
-                "ctx": Ctx(session=session, config=self.config, notify=notify, now=now),
-                "parser": self.parser,
-            }
+            ctx = Ctx(session=session, config=self.config, notify=notify, now=now)
             replies: dict[str, str] = {}
             for key, job in fresh.items():
-                replies[key] = await self._route(
-                    session, job, people[job.inbound.openid], shared, now
-                )
+                replies[key] = await self._route(ctx, job, people[job.inbound.openid])
             await messages.record(session=conn, replies=replies)
             for key, record in seen.items():
                 replies[key] = await self._copy_reply(session, record)
@@ -196,17 +186,12 @@ class Dispatcher:
         self._late.add(task)
         task.add_done_callback(self._late.discard)
 
-    async def _route(
-        self,
-        session: AsyncSession,
-        job: _Job,
-        arrival: users.Arrival,
-        shared: dict[str, Any],
-        now: datetime,
-    ) -> str:
-        inbound = job.inbound
+    async def _route(self, ctx: Ctx, job: _Job, arrival: users.Arrival) -> str:
+        inbound, session = job.inbound, ctx.session
         # A handler earlier in this batch may have changed the user's pending question.
-        pending = users.dialog(users.loaded(session=session, user_id=arrival.id) or arrival, now)
+        pending = users.dialog(
+            users.loaded(session=session, user_id=arrival.id) or arrival, ctx.now
+        )
         roles: frozenset[str] | None = None
 
         async def user_roles() -> frozenset[str]:
@@ -220,14 +205,15 @@ class Dispatcher:
                 roles = frozenset(found)
             return roles
 
-        data = dict(shared)
-        data["msg"] = inbound
-        data["parse"] = job.parse
-        data["user"] = Lazy(partial(users.by_id, session=session, user_id=arrival.id))
-        data["local_now"] = job.local_now
-        data["dialog_state"] = f"{pending[0]}.{pending[1]}" if pending else None
-        data["dialog_data"] = pending[2] if pending else {}
-        data["roles"] = user_roles
+        # The handler arguments (router.ARGUMENTS), and the pending question the router matches.
+        data: dict[str, Any] = {
+            "ctx": ctx,
+            "msg": inbound,
+            "parse": job.parse,
+            "user": Lazy(partial(users.by_id, session=session, user_id=arrival.id)),
+            "dialog_data": pending[2] if pending else {},
+            "dialog_state": f"{pending[0]}.{pending[1]}" if pending else None,
+        }
         reply = await self.router.dispatch(data, user_roles)
         return str(reply) if reply else ""
 

@@ -9,9 +9,10 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from bot.core.config import Config
+from nlp import Parse
 from storage import org
 from storage.db import Database
 
@@ -21,7 +22,7 @@ COMPOUND_REFRESH = 60.0  # seconds
 
 
 class TextParser(Protocol):
-    def parse(self, text: str, now: datetime) -> Any: ...
+    def parse(self, text: str, now: datetime) -> Parse: ...
 
     def add_compounds(self, names: Iterable[str]) -> None: ...
 

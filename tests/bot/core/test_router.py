@@ -103,3 +103,12 @@ async def test_events_match_by_name_and_key() -> None:
     assert await run(None, event="click", key="HELP") == "help"
     assert await run(None, event="click", key="OTHER") is None
     assert await run(None, event="view") is None
+
+
+def test_a_misspelt_handler_argument_fails_at_registration() -> None:
+    router = Router("typo")
+    with pytest.raises(TypeError, match="takes mgs"):
+
+        @router.text("greeting")
+        async def hello(mgs: Inbound) -> str:
+            return "hello"
