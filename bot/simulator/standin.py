@@ -330,7 +330,7 @@ class StandinState:
         return {"subscribe": 1, "openid": openid, "language": "zh_CN", "tagid_list": tagids}
 
 
-STANDIN = web.AppKey("wechat_standin", StandinState)
+STANDIN = web.AppKey("standin", StandinState)
 
 Route = Callable[[StandinState, Answer, Mapping[str, str]], Answer]
 ROUTES: dict[tuple[str, str], Route] = {
