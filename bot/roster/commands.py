@@ -10,7 +10,6 @@ from typing import TextIO
 from bot.core.config import Config
 from bot.roster.formats import decode, export_header, export_line, read_roster
 from storage import migrate, roster
-from storage.db import Database, open_database
 from storage.errors import InvalidInput
 from storage.org import Place, ensure_place
 
@@ -31,7 +30,7 @@ async def import_volunteers(config: Config, path: Path, out: TextIO) -> int:
         rows, problems = read_roster(decode(data), default_street=config.org.street)
     except InvalidInput as exc:
         raise InvalidInput(f"{path}: {exc}") from None
-    db = await _open(config)
+    db = await migrate.open_migrated(config.database.url)
     try:
         async with db.transaction() as session:
             places: dict[tuple[str, str, str, str | None], Place] = {}
@@ -66,7 +65,7 @@ async def export_requests(config: Config, fmt: str, out: TextIO) -> int:
     """Write every request, in order of number, as JSON lines or CSV; exit code."""
     header = export_header(fmt)  # an unknown format fails before the database is opened
     tz = config.org.tz
-    db = await _open(config)
+    db = await migrate.open_migrated(config.database.url)
     try:
         out.write(header)
         async for row in roster.request_rows(db=db):
@@ -75,15 +74,3 @@ async def export_requests(config: Config, fmt: str, out: TextIO) -> int:
         await db.close()
     out.flush()
     return 0
-
-
-async def _open(config: Config) -> Database:
-    db = open_database(config.database.url)
-    if db.is_sqlite:
-        # A single-machine install has no separate upgrade step; PostgreSQL's operators run it.
-        try:
-            await migrate.upgrade(db)
-        except BaseException:
-            await db.close()
-            raise
-    return db
