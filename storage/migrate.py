@@ -13,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.exc import OperationalError
 
-from storage.db import Database, open_database
+from storage.db import Database
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 LOCKED_RETRIES = 8
@@ -62,16 +62,3 @@ async def current_revision(db: Database) -> str | None:
 def head_revision() -> str | None:
     """The newest revision shipped with this code."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
-
-
-async def open_migrated(url: str) -> Database:
-    """Open the database for a one-off command; SQLite is migrated first (a single-machine
-    install has no separate upgrade step), PostgreSQL's operators run `jinlin db upgrade`."""
-    db = open_database(url)
-    if db.is_sqlite:
-        try:
-            await upgrade(db)
-        except BaseException:
-            await db.close()
-            raise
-    return db

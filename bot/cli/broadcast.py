@@ -11,9 +11,11 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from bot.core.config import Config
+from bot.runtime import prepare_database
 from handlers.broadcast import rules_for
-from storage import audience, broadcasts, migrate
+from storage import audience, broadcasts
 from storage.audience import EVERYWHERE, AudienceError, AudienceSpec
+from storage.db import Database, open_database
 from storage.errors import InvalidInput
 from storage.types import utcnow
 
@@ -55,7 +57,7 @@ async def send(config: Config, spec: AudienceSpec, text: str, at: str | None, ou
         raise InvalidInput("--text is empty")
     if len(text) > broadcasts.MAX_TEXT:
         raise InvalidInput(f"--text is {len(text)} characters, at most {broadcasts.MAX_TEXT}")
-    db = await migrate.open_migrated(config.database.url)
+    db = await _open(config)
     try:
         async with db.transaction() as session:
             try:
@@ -93,7 +95,7 @@ async def send(config: Config, spec: AudienceSpec, text: str, at: str | None, ou
 async def list_all(config: Config, out: TextIO) -> int:
     """Print every notice, newest first, with its progress."""
     tz = config.org.tz
-    db = await migrate.open_migrated(config.database.url)
+    db = await _open(config)
     try:
         async with db.transaction() as session:
             rows = await broadcasts.list_broadcasts(session=session, scope=EVERYWHERE, limit=1000)
@@ -114,3 +116,14 @@ async def list_all(config: Config, out: TextIO) -> int:
             f"{p.sent:>6}  {p.failed:>6}  {p.pending:>7}  {p.skipped:>7}  {p.label} / {shown}\n"
         )
     return 0
+
+
+async def _open(config: Config) -> Database:
+    # As a server starts: SQLite migrated, PostgreSQL checked, the configured places known.
+    db = open_database(config.database.url)
+    try:
+        await prepare_database(db, config)
+    except BaseException:
+        await db.close()
+        raise
+    return db

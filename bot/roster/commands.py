@@ -10,6 +10,7 @@ from typing import TextIO
 from bot.core.config import Config
 from bot.roster.formats import decode, export_header, export_line, read_roster
 from storage import migrate, roster
+from storage.db import Database, open_database
 from storage.errors import InvalidInput
 from storage.org import Place, ensure_place
 
@@ -30,7 +31,7 @@ async def import_volunteers(config: Config, path: Path, out: TextIO) -> int:
         rows, problems = read_roster(decode(data), default_street=config.org.street)
     except InvalidInput as exc:
         raise InvalidInput(f"{path}: {exc}") from None
-    db = await migrate.open_migrated(config.database.url)
+    db = await _open(config)
     try:
         async with db.transaction() as session:
             places: dict[tuple[str, str, str, str | None], Place] = {}
@@ -65,7 +66,7 @@ async def export_requests(config: Config, fmt: str, out: TextIO) -> int:
     """Write every request, in order of number, as JSON lines or CSV; exit code."""
     header = export_header(fmt)  # an unknown format fails before the database is opened
     tz = config.org.tz
-    db = await migrate.open_migrated(config.database.url)
+    db = await _open(config)
     try:
         out.write(header)
         async for row in roster.request_rows(db=db):
@@ -74,3 +75,15 @@ async def export_requests(config: Config, fmt: str, out: TextIO) -> int:
         await db.close()
     out.flush()
     return 0
+
+
+async def _open(config: Config) -> Database:
+    db = open_database(config.database.url)
+    if db.is_sqlite:
+        # A single-machine install has no separate upgrade step; PostgreSQL's operators run it.
+        try:
+            await migrate.upgrade(db)
+        except BaseException:
+            await db.close()
+            raise
+    return db

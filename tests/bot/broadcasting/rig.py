@@ -47,32 +47,9 @@ class Rig:
         self.engines.append(made)
         return made
 
-    async def person(
-        self,
-        openid: str,
-        compound: str | None = "阳光花园",
-        building: str | None = "3",
-        *,
-        community: str = COMMUNITY,
-        **fields: Any,
-    ) -> None:
-        """A follower living in `compound` (None: never said where)."""
-        async with self.db.transaction() as session:
-            compound_id = None
-            if compound is not None:
-                place = await org.ensure_place(
-                    session=session, street=STREET, community=community, compound=compound
-                )
-                compound_id = place.compound_id
-            values = {"last_interaction_at": self.now(), "last_interaction_kind": "message"}
-            session.add(
-                User(
-                    openid=openid,
-                    compound_id=compound_id,
-                    building=building if compound else None,
-                    **{**values, **fields},
-                )
-            )
+    async def person(self, openid: str, *args: Any, **fields: Any) -> None:
+        """A follower living in a compound (see add_person)."""
+        await add_person(self.db, openid, self.now(), *args, **fields)
 
     async def people(self, openids: Sequence[str], **how: Any) -> None:
         for openid in openids:
@@ -154,6 +131,35 @@ class Rig:
     def mass_calls(self) -> list[dict[str, Any]]:
         bodies = self.standin.bodies
         return [*bodies["/cgi-bin/message/mass/sendall"], *bodies["/cgi-bin/message/mass/send"]]
+
+
+async def add_person(
+    db: Database,
+    openid: str,
+    now: datetime,
+    compound: str | None = "阳光花园",
+    building: str | None = "3",
+    *,
+    community: str = COMMUNITY,
+    **fields: Any,
+) -> None:
+    """A follower who last wrote at `now`, living in `compound` (None: never said where)."""
+    async with db.transaction() as session:
+        compound_id = None
+        if compound is not None:
+            place = await org.ensure_place(
+                session=session, street=STREET, community=community, compound=compound
+            )
+            compound_id = place.compound_id
+        values = {"last_interaction_at": now, "last_interaction_kind": "message"}
+        session.add(
+            User(
+                openid=openid,
+                compound_id=compound_id,
+                building=building if compound else None,
+                **{**values, **fields},
+            )
+        )
 
 
 @asynccontextmanager
