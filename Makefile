@@ -30,3 +30,4 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python bench/bench_parse.py
 	$(BIN)/python bench/bench_webhook.py
+	$(BIN)/python bench/bench_broadcast.py

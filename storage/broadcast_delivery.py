@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import exists, func, literal, or_, select, update
+from sqlalchemy import exists, func, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import col
@@ -38,7 +38,7 @@ from storage.models import (
     TagMember,
     User,
 )
-from storage.sql import affected, insert_for
+from storage.sql import affected, backend, insert_for
 
 ACTIVE = (BroadcastState.SCHEDULED, BroadcastState.SENDING)
 _D = BroadcastDelivery
@@ -161,7 +161,13 @@ async def fix_recipients(
     await session.execute(
         insert_for(session, _D).from_select(["broadcast_id", "openid", "state"], rows)
     )
-    if rules.account_type == "service":
+    if backend(session) == "postgresql":
+        # Tens of thousands of rows just arrived: without fresh statistics the planner reads
+        # every batch's rows by scanning the whole table.
+        await session.execute(text("ANALYZE broadcast_delivery"))
+    if rules.account_type == "service" and broadcast.tag_id is not None:
+        # A whole tag goes by tag only if nobody under it is over the quota (WeChat would
+        # leave them out silently); otherwise each batch skips its own when it is formed.
         await _skip_over_quota(session, bid, rules.month(now))
     counts = await _state_counts(session, bid)
     pending, total = counts.get(DeliveryState.PENDING, 0), sum(counts.values())
@@ -181,13 +187,22 @@ async def fix_recipients(
     return plan
 
 
-async def _skip_over_quota(session: AsyncSession, broadcast_id: int | None, month: str) -> None:
+async def _skip_over_quota(
+    session: AsyncSession, broadcast_id: int | None, month: str, *, batch: int | None = None
+) -> None:
+    """Skip recipients who had their 4 mass messages this month: among the unbatched rows, or
+    in one batch."""
     over = select(col(MassQuota.openid)).where(
         col(MassQuota.month) == month, col(MassQuota.received) >= MASS_PER_USER_MONTH
     )
+    rows = (
+        _unbatched(broadcast_id)
+        if batch is None
+        else [col(_D.broadcast_id) == broadcast_id, col(_D.batch) == batch]
+    )
     await session.execute(
         update(_D)
-        .where(*_unbatched(broadcast_id), col(_D.openid).in_(over))
+        .where(*rows, col(_D.state) == DeliveryState.PENDING, col(_D.openid).in_(over))
         .values(state=DeliveryState.SKIPPED_QUOTA, error="4 mass messages this month")
     )
 
@@ -228,25 +243,44 @@ async def next_batch(
     """Number the next batch's rows (None when nothing is left to send)."""
     bid = broadcast.id
     assert bid is not None
-    if broadcast.plan == "openids" and rules.account_type == "service":
-        # Another notice may have used up someone's monthly quota since the rows were fixed.
-        await _skip_over_quota(session, bid, rules.month(now))
+    # Batches take pending rows in id order: the next one starts after the last one's rows,
+    # so each batch reads its own rows only, never the whole remainder.
+    after = int(
+        await session.scalar(
+            select(func.max(_D.id)).where(
+                col(_D.broadcast_id) == bid, col(_D.batch) == broadcast.next_batch - 1
+            )
+        )
+        or 0
+    )
     while True:
-        remaining = int(await session.scalar(select(func.count()).where(*_unbatched(bid))) or 0)
-        if not remaining:
+        limit = None if broadcast.plan == "tag" else rules.batch_size + 2
+        upcoming = list(
+            await session.execute(
+                select(col(_D.id), col(_D.openid))
+                .where(*_unbatched(bid), col(_D.id) > after)
+                .order_by(col(_D.id))
+                .limit(limit)
+            )
+        )
+        if not upcoming:
             return None
         if broadcast.plan == "tag":
-            take, via = remaining, "tag"
-        elif broadcast.plan == "custom" or remaining == 1:
+            take, via = len(upcoming), "tag"
+        elif broadcast.plan == "custom" or len(upcoming) == 1:
             take, via = 1, "custom"
         else:
-            take = min(rules.batch_size, remaining)
-            take -= 1 if remaining - take == 1 else 0  # a list needs two openids
+            take = min(rules.batch_size, len(upcoming))
+            take -= 1 if len(upcoming) - take == 1 else 0  # a list needs two openids
             via = "openids"
-        if via != "custom":
+        if via != "custom" or await _reachable(session, upcoming[0][1], now):
             break
-        if not await _skip_unreachable(session, bid, now):
-            break
+        after = upcoming[0][0]
+        await session.execute(
+            update(_D)
+            .where(col(_D.id) == after)
+            .values(state=DeliveryState.SKIPPED_WINDOW, error="outside the 48-hour window")
+        )
     if via != "custom" and not await _take_mass_call(session, rules, now):
         local = now.astimezone(rules.tz)
         midnight = (local + timedelta(days=1)).replace(hour=0, minute=0, second=5, microsecond=0)
@@ -262,13 +296,23 @@ async def next_batch(
     )
     if not await affected(session, formed):
         raise Conflict(f"broadcast {bid}: another engine formed a batch")
-    last_id = await session.scalar(
-        select(col(_D.id)).where(*_unbatched(bid)).order_by(col(_D.id)).offset(take - 1).limit(1)
-    )
+    last_id = upcoming[take - 1][0]
     await session.execute(
-        update(_D).where(*_unbatched(bid), col(_D.id) <= last_id).values(batch=number)
+        update(_D)
+        .where(*_unbatched(bid), col(_D.id) > after, col(_D.id) <= last_id)
+        .values(batch=number)
     )
+    if via != "custom" and rules.account_type == "service":
+        # Another notice may have used up someone's monthly quota since the rows were fixed.
+        await _skip_over_quota(session, bid, rules.month(now), batch=number)
     return await in_flight(session=session, broadcast=await load(session=session, broadcast_id=bid))
+
+
+async def _reachable(session: AsyncSession, openid: str, now: datetime) -> bool:
+    found = await session.scalar(
+        select(col(User.id)).where(col(User.openid) == openid, reachable_by_custom(now))
+    )
+    return found is not None
 
 
 async def _take_mass_call(session: AsyncSession, rules: Rules, now: datetime) -> bool:
