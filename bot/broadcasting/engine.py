@@ -11,13 +11,13 @@ answer counts as sent. Busy (-1) and rate limits (45009) back off and retry the 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
+from bot.background import Background
 from bot.broadcasting.ratelimit import RateLimiter
 from bot.broadcasting.tagsync import TagSync
 from bot.core.config import Config
@@ -40,7 +40,7 @@ NOT_FOLLOWING, OUTSIDE_WINDOW, CUSTOM_QUOTA = 43004, 45015, 45047
 FOOTER = "\n\n（回复“退订”不再接收社区通知）"
 
 
-class BroadcastEngine:
+class BroadcastEngine(Background):
     """Sends due notices: kicked, and polled every `[followups] poll_interval` as a safety net."""
 
     def __init__(
@@ -53,56 +53,18 @@ class BroadcastEngine:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         owner: str | None = None,
     ) -> None:
+        super().__init__("broadcast-delivery", config.followups.poll_interval)
         self._db = db
         self._client = client
         self._config = config
         self._clock = clock
         self._limiter = RateLimiter(config.broadcast.calls_per_minute, clock=clock, sleep=sleep)
         self._tags = TagSync(db, client, clock=clock)
-        self._poll = config.followups.poll_interval
         # Only the rate needs one engine at a time (clientmsgids keep even two from sending
         # twice), so the lease is short: a restart after a crash takes over soon.
-        self._lease = max(timedelta(seconds=5), self._poll * 10)
+        self._lease = max(timedelta(seconds=5), config.followups.poll_interval * 10)
         self._owner = owner or f"pid{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._rules: Rules | None = None
-        self._wake = asyncio.Event()
-        self._running = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
-
-    # --- the background loop ---------------------------------------------------------------
-
-    def kick(self) -> None:
-        """Look for due notices soon."""
-        self._wake.set()
-
-    async def start(self) -> None:
-        """Run in the background until stop()."""
-        if self._task is None:
-            self._stopping = False
-            self._wake.set()
-            self._task = asyncio.create_task(self._loop(), name="broadcast-delivery")
-
-    async def stop(self) -> None:
-        """Let the batch under way settle, then end the loop."""
-        task, self._task = self._task, None
-        if task is None:
-            return
-        self._stopping = True
-        async with self._running:
-            task.cancel()
-        await asyncio.wait([task])
-
-    async def _loop(self) -> None:
-        while not self._stopping:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._poll.total_seconds()):
-                    await self._wake.wait()
-            self._wake.clear()
-            try:
-                await self.run_once()
-            except Exception as exc:  # the loop must outlive one bad run (database down)
-                logger.error("broadcast delivery run failed: %s", exc.__class__.__name__)
 
     # --- one run -----------------------------------------------------------------------------
 
