@@ -302,6 +302,21 @@ async def next_batch(
         .where(*_unbatched(bid), col(_D.id) > after, col(_D.id) <= last_id)
         .values(batch=number)
     )
+    in_batch = [
+        col(_D.broadcast_id) == bid,
+        col(_D.batch) == number,
+        col(_D.state) == DeliveryState.PENDING,
+    ]
+    # Recipients are fixed when sending starts; a long notice's later batches honour who has
+    # opted out or unfollowed since.
+    left = select(col(User.openid)).where(
+        or_(col(User.subscribed).is_(False), col(User.broadcast_opt_out).is_(True))
+    )
+    await session.execute(
+        update(_D)
+        .where(*in_batch, col(_D.openid).in_(left))
+        .values(state=DeliveryState.SKIPPED_OPT_OUT, error="opted out or unfollowed")
+    )
     if via != "custom" and rules.account_type == "service":
         # Another notice may have used up someone's monthly quota since the rows were fixed.
         await _skip_over_quota(session, bid, rules.month(now), batch=number)

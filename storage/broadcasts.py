@@ -41,6 +41,11 @@ WINDOW = timedelta(hours=48)
 EVENT_SPAN = timedelta(minutes=1)  # after a click or follow, 3 messages within a minute
 WINDOW_QUOTA = {"message": 5, "click": 3, "follow": 3}
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+SKIPPED = (
+    DeliveryState.SKIPPED_QUOTA,
+    DeliveryState.SKIPPED_WINDOW,
+    DeliveryState.SKIPPED_OPT_OUT,
+)
 
 
 @dataclass(frozen=True)
@@ -298,7 +303,7 @@ class Progress:
     recipients: int
     sent: int
     failed: int
-    skipped: int  # over the monthly quota, or unreachable outside the 48-hour window
+    skipped: int  # over the monthly quota, outside the 48-hour window, or opted out meanwhile
     pending: int
     last_error: str | None
 
@@ -361,9 +366,7 @@ async def _counts(session: AsyncSession, ids: list[int]) -> dict[int, dict[str, 
 def _progress(broadcast: Broadcast, counts: dict[str, int]) -> Progress:
     sent = counts.get(DeliveryState.SENT, 0)
     failed = counts.get(DeliveryState.FAILED, 0)
-    skipped = counts.get(DeliveryState.SKIPPED_QUOTA, 0) + counts.get(
-        DeliveryState.SKIPPED_WINDOW, 0
-    )
+    skipped = sum(counts.get(state, 0) for state in SKIPPED)
     recipients = broadcast.recipients or 0
     if broadcast.state == BroadcastState.SENDING:
         pending = counts.get(DeliveryState.PENDING, 0)

@@ -237,6 +237,7 @@ class DeliveryState(StrEnum):
     FAILED = "failed"
     SKIPPED_QUOTA = "skipped_quota"  # already had WeChat's 4 mass messages this month
     SKIPPED_WINDOW = "skipped_window"  # mass send could not serve, outside the 48-hour window
+    SKIPPED_OPT_OUT = "skipped_opt_out"  # opted out (退订) or unfollowed before their batch went
 
 
 class Broadcast(SQLModel, table=True):

@@ -130,6 +130,24 @@ async def test_opted_out_and_unsubscribed_people_never_receive_a_notice(
         assert (await r.progress(notice)).recipients == 2
 
 
+async def test_someone_who_opts_out_while_a_notice_is_going_out_is_skipped(
+    sqlite_db: Database, sqlite_url: str
+) -> None:
+    async with rig(sqlite_db, sqlite_url, broadcast={"batch_size": 3}) as r:
+        await r.people(["oA", "oB", "oC", "oD", "oE", "oF"])
+        notice = await r.notice()
+        r.standin.fail_next(SEND, 45009)  # batch 1 waits; the recipients are fixed already
+        engine = r.engine()
+        await engine.run_once()
+        await r.change("oE", broadcast_opt_out=True)
+        r.standin.advance(61)
+        await engine.run_once()
+        assert r.received() == {"oA": 1, "oB": 1, "oC": 1, "oD": 1, "oF": 1}
+        assert (await r.states(notice))["oE"] == "skipped_opt_out"
+        progress = await r.progress(notice)
+        assert (progress.sent, progress.skipped, progress.state) == (5, 1, BroadcastState.DONE)
+
+
 async def test_a_whole_tag_goes_by_tag_and_a_tag_with_an_opt_out_by_openid_lists(
     db: Database, db_url: str
 ) -> None:
