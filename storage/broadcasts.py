@@ -23,9 +23,7 @@ from storage.audience import Audience, Scope
 from storage.errors import Conflict, InvalidInput, NotFound
 from storage.models import (
     Broadcast,
-    BroadcastDelivery,
     BroadcastState,
-    DeliveryState,
     MassCalls,
     MassQuota,
     TagMember,
@@ -41,11 +39,6 @@ WINDOW = timedelta(hours=48)
 EVENT_SPAN = timedelta(minutes=1)  # after a click or follow, 3 messages within a minute
 WINDOW_QUOTA = {"message": 5, "click": 3, "follow": 3}
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-SKIPPED = (
-    DeliveryState.SKIPPED_QUOTA,
-    DeliveryState.SKIPPED_WINDOW,
-    DeliveryState.SKIPPED_OPT_OUT,
-)
 
 
 @dataclass(frozen=True)
@@ -321,55 +314,32 @@ async def list_broadcasts(
     *, session: AsyncSession, scope: Scope, limit: int = 50
 ) -> list[Progress]:
     """The newest notices within `scope`, each with its progress."""
-    rows = list(
-        await session.scalars(
-            select(Broadcast)
-            .where(*in_scope(scope))
-            .order_by(col(Broadcast.id).desc())
-            .limit(limit)
-        )
+    rows = await session.scalars(
+        select(Broadcast).where(*in_scope(scope)).order_by(col(Broadcast.id).desc()).limit(limit)
     )
-    counts = await _counts(session, [b.id for b in rows if b.id is not None])
-    return [_progress(b, counts.get(b.id or 0, {})) for b in rows]
+    return [_progress(b) for b in rows]
 
 
 async def progress(*, session: AsyncSession, broadcast_id: int, scope: Scope) -> Progress:
     """One notice's progress (NotFound outside `scope`)."""
-    broadcast = await _get(session, broadcast_id, scope)
-    counts = await _counts(session, [broadcast_id])
-    return _progress(broadcast, counts.get(broadcast_id, {}))
+    return _progress(await _get(session, broadcast_id, scope))
 
 
 async def _get(session: AsyncSession, broadcast_id: int, scope: Scope) -> Broadcast:
     found = await session.scalar(
-        select(Broadcast).where(col(Broadcast.id) == broadcast_id, *in_scope(scope))
+        select(Broadcast)
+        .where(col(Broadcast.id) == broadcast_id, *in_scope(scope))
+        .execution_options(populate_existing=True)
     )
     if found is None:
         raise NotFound(f"没有找到通知 {broadcast_id}")
     return found
 
 
-async def _counts(session: AsyncSession, ids: list[int]) -> dict[int, dict[str, int]]:
-    if not ids:
-        return {}
-    rows = await session.execute(
-        select(col(BroadcastDelivery.broadcast_id), col(BroadcastDelivery.state), func.count())
-        .where(col(BroadcastDelivery.broadcast_id).in_(ids))
-        .group_by(col(BroadcastDelivery.broadcast_id), col(BroadcastDelivery.state))
-    )
-    counts: dict[int, dict[str, int]] = {}
-    for broadcast_id, state, n in rows:
-        counts.setdefault(broadcast_id, {})[state] = n
-    return counts
-
-
-def _progress(broadcast: Broadcast, counts: dict[str, int]) -> Progress:
-    sent = counts.get(DeliveryState.SENT, 0)
-    failed = counts.get(DeliveryState.FAILED, 0)
-    skipped = sum(counts.get(state, 0) for state in SKIPPED)
+def _progress(broadcast: Broadcast) -> Progress:
     recipients = broadcast.recipients or 0
     if broadcast.state == BroadcastState.SENDING:
-        pending = counts.get(DeliveryState.PENDING, 0)
+        pending = recipients - broadcast.sent - broadcast.failed - broadcast.skipped
     elif broadcast.state == BroadcastState.SCHEDULED:
         pending = recipients  # the audience as counted when it was created
     else:
@@ -385,9 +355,9 @@ def _progress(broadcast: Broadcast, counts: dict[str, int]) -> Progress:
         send_at=broadcast.send_at,
         finished_at=broadcast.finished_at,
         recipients=recipients,
-        sent=sent,
-        failed=failed,
-        skipped=skipped,
+        sent=broadcast.sent,
+        failed=broadcast.failed,
+        skipped=broadcast.skipped,
         pending=pending,
         last_error=broadcast.last_error,
     )

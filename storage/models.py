@@ -263,12 +263,18 @@ class Broadcast(SQLModel, table=True):
     scope_street_id: int | None = Field(default=None, foreign_key="street.id")
     home_community_id: int | None = Field(default=None, foreign_key="community.id")
     # Delivery: one batch in flight at a time, each call's clientmsgid is
-    # "jl<id>-<nonce>-<batch>", so a batch sent again after a crash reaches nobody twice.
+    # "jl<id>-<nonce>-<batch>", so a batch sent again after a crash reaches nobody twice. A
+    # batch is the pending rows in an id range: rows after `in_flight_after` up to `batched_to`.
     nonce: str = Field(max_length=16)
     plan: str | None = Field(default=None, max_length=16)  # tag/openids/custom once fixed
-    recipients: int | None = None
+    recipients: int | None = None  # counted at creation, fixed when sending starts
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    batched_to: int = 0  # the last delivery row id already in a batch
     next_batch: int = 1
     in_flight: int | None = None
+    in_flight_after: int | None = None
     in_flight_since: datetime | None = _at()
     attempts: int = 0
     next_attempt_at: datetime | None = _at()
@@ -282,16 +288,14 @@ class BroadcastDelivery(SQLModel, table=True):
     """One recipient of one notice: its row decides that it gets the notice at most once."""
 
     __tablename__ = "broadcast_delivery"
-    __table_args__ = (
-        UniqueConstraint("broadcast_id", "openid"),
-        Index("ix_broadcast_delivery_batch", "broadcast_id", "batch"),
-        Index("ix_broadcast_delivery_state", "broadcast_id", "state"),
-    )
+    # Batches are id ranges and progress is counted on the notice, so no index but these:
+    # each row is written twice (inserted, settled) and touches as few index pages as can be.
+    __table_args__ = (UniqueConstraint("broadcast_id", "openid"),)
     id: int | None = Field(default=None, primary_key=True)
     broadcast_id: int = Field(foreign_key="broadcast.id")
     openid: str = Field(max_length=64)
     state: str = Field(default=DeliveryState.PENDING, max_length=16)
-    batch: int | None = None
+    batch: int | None = None  # set when settled
     error: str | None = Field(default=None, max_length=64)
     sent_at: datetime | None = _at()
 

@@ -24,6 +24,7 @@ from bot.core.config import Config
 from bot.core.errors import WeChatAPIError
 from bot.wechat.client import UNREACHABLE, WeChatClient, WeChatRateLimited, WeChatUnavailable
 from handlers.broadcast import rules_for
+from storage import broadcast_batches as batches
 from storage import broadcast_delivery as bd
 from storage import users
 from storage.broadcasts import Rules
@@ -118,19 +119,21 @@ class BroadcastEngine(Background):
                 broadcast = await bd.load(session=session, broadcast_id=broadcast_id)
                 leftover = broadcast.in_flight is not None
                 if leftover:
-                    batch: bd.Batch | bd.Wait | None = await bd.in_flight(
+                    batch: batches.Batch | batches.Wait | None = await batches.in_flight(
                         session=session, broadcast=broadcast
                     )
                 else:
-                    batch = await bd.next_batch(
+                    batch = await batches.next_batch(
                         session=session, broadcast=broadcast, rules=rules, now=now
                     )
                 if batch is None:
-                    await bd.finish_if_done(session=session, broadcast_id=broadcast_id, now=now)
+                    await batches.finish_if_done(
+                        session=session, broadcast_id=broadcast_id, now=now
+                    )
                     logger.info("broadcast %d delivered", broadcast_id)
                     return settled
-                if isinstance(batch, bd.Wait):
-                    await bd.wait_until(
+                if isinstance(batch, batches.Wait):
+                    await batches.wait_until(
                         session=session, broadcast_id=broadcast_id, until=batch.until
                     )
                     logger.warning(
@@ -166,7 +169,7 @@ class BroadcastEngine(Background):
 
     # --- one batch -----------------------------------------------------------------------------
 
-    async def _send(self, batch: bd.Batch, rules: Rules, *, leftover: bool) -> bool:
+    async def _send(self, batch: batches.Batch, rules: Rules, *, leftover: bool) -> bool:
         """Send one batch and settle it; False when it has to wait (backing off)."""
         now = self._clock()
         if not batch.openids:
@@ -182,7 +185,7 @@ class BroadcastEngine(Background):
                 await self._settle(batch, rules, DeliveryState.FAILED, "outcome unknown")
                 return True
             async with self._db.transaction() as session:
-                if not await bd.start_retry(session=session, batch=batch):
+                if not await batches.start_retry(session=session, batch=batch):
                     return False
         await self._limiter.acquire()
         try:
@@ -200,7 +203,7 @@ class BroadcastEngine(Background):
         await self._settle(batch, rules, DeliveryState.SENT)
         return True
 
-    async def _call(self, batch: bd.Batch) -> None:
+    async def _call(self, batch: batches.Batch) -> None:
         text = batch.text + FOOTER
         if batch.via == "tag":
             assert batch.tag_id is not None
@@ -210,7 +213,7 @@ class BroadcastEngine(Background):
         else:
             await self._client.send_text(batch.openids[0], text)
 
-    async def _refused(self, batch: bd.Batch, rules: Rules, exc: WeChatAPIError) -> None:
+    async def _refused(self, batch: batches.Batch, rules: Rules, exc: WeChatAPIError) -> None:
         if exc.errcode == 45065:
             # "clientmsgid exist": this very batch already went, before a crash or a lost answer.
             logger.info("broadcast %d batch %d had gone already", batch.broadcast_id, batch.number)
@@ -234,10 +237,10 @@ class BroadcastEngine(Background):
         await self._settle(batch, rules, DeliveryState.FAILED, f"errcode {exc.errcode}")
 
     async def _settle(
-        self, batch: bd.Batch, rules: Rules, state: DeliveryState, error: str | None = None
+        self, batch: batches.Batch, rules: Rules, state: DeliveryState, error: str | None = None
     ) -> None:
         async with self._db.transaction() as session:
-            await bd.settle(
+            await batches.settle(
                 session=session,
                 batch=batch,
                 state=state,
@@ -246,12 +249,14 @@ class BroadcastEngine(Background):
                 error=error,
             )
 
-    async def _back_off(self, batch: bd.Batch, exc: WeChatRateLimited | WeChatUnavailable) -> None:
+    async def _back_off(
+        self, batch: batches.Batch, exc: WeChatRateLimited | WeChatUnavailable
+    ) -> None:
         async with self._db.transaction() as session:
             broadcast = await bd.load(session=session, broadcast_id=batch.broadcast_id)
             delay = min(BACKOFF_BASE * 2**broadcast.attempts, BACKOFF_CAP)
             delay = max(delay, timedelta(seconds=exc.retry_after))
-            await bd.back_off(
+            await batches.back_off(
                 session=session,
                 batch=batch,
                 until=self._clock() + delay,

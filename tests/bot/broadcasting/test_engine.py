@@ -4,18 +4,17 @@ and PostgreSQL; the engine's own behaviour on SQLite."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
 
 from bot.broadcasting.engine import FOOTER
-from storage import broadcast_delivery as bd
 from storage import broadcasts, migrate
 from storage.audience import AudienceSpec
 from storage.db import Database, open_database
-from storage.models import BroadcastDelivery, BroadcastState, MassCalls, MassQuota
+from storage.models import BroadcastState, MassCalls, MassQuota
 from tests.bot.broadcasting.rig import rig
 
 SEND, SENDALL = "/cgi-bin/message/mass/send", "/cgi-bin/message/mass/sendall"
@@ -69,25 +68,22 @@ async def test_a_batch_left_in_flight_by_a_crash_goes_again_with_its_clientmsgid
     db: Database, db_url: str
 ) -> None:
     async with rig(db, db_url, broadcast={"batch_size": 2}) as r:
-        await r.people(["oA", "oB", "oC", "oD"])
+        await r.people(["oA", "oB", "oC", "oD", "oE", "oF"])
         notice = await r.notice()
-        first = r.engine()
-        await first.run_once()  # everything went out
-        assert r.received() == {"oA": 1, "oB": 1, "oC": 1, "oD": 1}
-        # Put batch 2 back in flight, as if the crash came after WeChat's answer.
-        async with db.transaction() as session:
-            broadcast = await bd.load(session=session, broadcast_id=notice)
-            broadcast.state, broadcast.in_flight = BroadcastState.SENDING, 2
-            session.add(broadcast)
-            await session.execute(
-                update(BroadcastDelivery)
-                .where(BroadcastDelivery.batch == 2)
-                .values(state="pending", sent_at=None)
-            )
+        r.standin.hold_answer(SEND, 2)  # WeChat sends batch 2; the engine never hears back
+        first = asyncio.create_task(r.engine().run_once())
+        await asyncio.wait_for(r.standin.held.wait(), timeout=10)
+        first.cancel()  # the process dies while waiting
+        await asyncio.gather(first, return_exceptions=True)
+        r.standin.release()
+        assert len(r.received()) == 4
+        progress = await r.progress(notice)
+        assert (progress.sent, progress.pending) == (2, 4)
         await r.engine().run_once()
-        assert r.received() == {"oA": 1, "oB": 1, "oC": 1, "oD": 1}  # 45065: nobody twice
-        assert [c["clientmsgid"][-2:] for c in r.standin.bodies[SEND]] == ["-1", "-2", "-2"]
-        assert (await r.progress(notice)).sent == 4
+        assert r.received() == {o: 1 for o in ("oA", "oB", "oC", "oD", "oE", "oF")}
+        assert [c["clientmsgid"][-2:] for c in r.standin.bodies[SEND]] == ["-1", "-2", "-2", "-3"]
+        progress = await r.progress(notice)
+        assert (progress.sent, progress.pending, progress.state) == (6, 0, BroadcastState.DONE)
 
 
 async def test_busy_and_rate_limited_back_off_then_send_the_same_batch(
