@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import col
 
-from storage import org
+from storage import org, tags
 from storage.errors import InvalidInput
 from storage.models import Community, Compound, Street, Tag, TagMember, User, Volunteer
 
@@ -120,10 +120,12 @@ async def resolve(*, session: AsyncSession, spec: AudienceSpec, scope: Scope) ->
     if spec.tag:
         found = await session.scalar(select(col(Tag.id)).where(col(Tag.name) == spec.tag))
         if found is None:
+            names = await tags.names(session=session)
             raise AudienceError(
-                f"没有找到标签“{spec.tag}”（标签在公众号后台的用户管理里设置）",
-                f"no tag named {spec.tag!r} (tags are set in WeChat's console; "
-                "a running server copies them every 30 minutes)",
+                f"没有找到标签“{spec.tag}”（现有标签：{'、'.join(names) or '无'}；"
+                "标签在公众号后台的用户管理里设置）",
+                f"no tag named {spec.tag!r} (known: {', '.join(names) or 'none'}; tags are set "
+                "in WeChat's console and copied by a running server every 30 minutes)",
             )
         tag_id = int(found)
         words.append(f"标签“{spec.tag}”")
