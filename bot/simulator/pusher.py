@@ -71,6 +71,38 @@ class WeChatPusher:
             }
         )
 
+    def voice_xml(self, openid: str, recognition: str, msg_id: int | None = None) -> str:
+        """A voice message as WeChat sends it with speech recognition on for the account."""
+        msg_id = msg_id if msg_id is not None else self.new_msg_id()
+        return message_xml(
+            {
+                "ToUserName": "gh_jinlin",
+                "FromUserName": openid,
+                "CreateTime": int(time.time()),
+                "MsgType": "voice",
+                "MediaId": f"media_{msg_id}",
+                "Format": "amr",
+                "Recognition": recognition,
+                "MsgId": msg_id,
+            }
+        )
+
+    def location_xml(self, openid: str, latitude: float, longitude: float, label: str) -> str:
+        """A location message (the user picked a place on the map)."""
+        return message_xml(
+            {
+                "ToUserName": "gh_jinlin",
+                "FromUserName": openid,
+                "CreateTime": int(time.time()),
+                "MsgType": "location",
+                "Location_X": f"{latitude:.6f}",
+                "Location_Y": f"{longitude:.6f}",
+                "Scale": 16,
+                "Label": label,
+                "MsgId": self.new_msg_id(),
+            }
+        )
+
     def event_xml(self, openid: str, event: str, key: str = "", created: int | None = None) -> str:
         fields: dict[str, Any] = {
             "ToUserName": "gh_jinlin",
