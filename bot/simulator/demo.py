@@ -28,7 +28,7 @@ from storage.types import utcnow
 DEMO_DB = Path("jinlin-demo.db")
 APPID, SECRET = "wxd3m0000000000001", "jinlin-demo-secret"
 TOKEN = "jinlin-demo-token"
-AES_KEY = "JinLinDemoEncodingAESKey0123456789abcdefgh"  # 43 characters, as WeChat's are
+AES_KEY = "JinLinDemoEncodingAESKey0123456789abcdefghi"  # 43 characters, as WeChat's are
 TEMPLATE_ID = "jinlin-demo-notice"
 # A persona who "writes often" and has not written for this long has their window reopened at
 # start, so offers reach them; one set back on purpose is older than this too.
