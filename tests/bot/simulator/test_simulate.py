@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from bot.simulator.launch import simulation
 from bot.simulator.saved import state_path
+from bot.web.keys import RUNTIME
 from storage.models import HelpRequest
 from storage.types import utcnow
 from tests.conftest import REPO
@@ -121,7 +122,7 @@ async def _stop(process: asyncio.subprocess.Process) -> int:
         return await process.wait()
 
 
-async def test_jinlin_simulate_starts_without_a_config_and_keeps_the_demo_across_a_restart(
+async def test_jinlin_simulate_starts_without_a_config_and_saves_wechats_side_on_ctrl_c(
     tmp_path: Path,
 ) -> None:
     process, url = await _start(tmp_path)
@@ -131,14 +132,36 @@ async def test_jinlin_simulate_starts_without_a_config_and_keeps_the_demo_across
             act = f"{url}api/personas/{WANG}/act"
             async with http.post(act, json={"kind": "text", "text": "帮我修一下水龙头"}) as answer:
                 assert answer.status == 200
-    finally:
-        assert await _stop(process) == 0
-    assert (tmp_path / "jinlin-demo.db").is_file()
-
-    process, url = await _start(tmp_path)
-    try:
-        async with aiohttp.ClientSession() as http, http.get(f"{url}?persona={WANG}") as page:
-            html = await page.text()
+            async with http.get(f"{url}?persona={WANG}") as page:
+                html = await page.text()
         assert "帮我修一下水龙头" in html and "编号 #1" in html
     finally:
         assert await _stop(process) == 0
+    assert (tmp_path / "jinlin-demo.db").is_file()
+    saved = json.loads((tmp_path / "jinlin-demo.wechat.json").read_text(encoding="utf-8"))
+    assert saved["chat"]["entries"][0]["text"] == "帮我修一下水龙头"
+
+
+async def test_mass_sends_by_tag_and_by_openid_list_land_in_each_personas_chat(
+    tmp_path: Path, parser: Any
+) -> None:
+    async with simulation(db_path=tmp_path / "demo.db", port=0, parser=parser) as demo:
+        client = demo.jinlin[RUNTIME].client
+        tag = await client.create_tag("志愿者")
+        await client.tag_users(tag, ["oDemoVolChen", "oDemoVolLi"])
+        await client.mass_send_to_tag(tag, "周六上午社区义诊，欢迎参加", "notice-1")
+        await client.mass_send_to_openids(
+            [WANG, "oDemoResLin"], "停水通知：明天9点到12点", "notice-2"
+        )
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(demo.jinlin_url + "/", allow_redirects=False) as root,
+        ):
+            assert root.headers["Location"] == demo.simulator_url + "/"
+    chats = {
+        openid: [(e.kind, e.text) for e in demo.phones.chat.of(openid)]
+        for openid in ("oDemoVolChen", "oDemoVolLi", WANG, "oDemoResLin", "oDemoVolZhou")
+    }
+    assert chats["oDemoVolChen"] == chats["oDemoVolLi"] == [("mass", "周六上午社区义诊，欢迎参加")]
+    assert chats[WANG] == chats["oDemoResLin"] == [("mass", "停水通知：明天9点到12点")]
+    assert chats["oDemoVolZhou"] == []
