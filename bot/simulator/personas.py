@@ -140,8 +140,8 @@ PERSONAS: tuple[Persona, ...] = (
         paused=True,
         about="暂停接单中",
     ),
-    Persona("oDemoWorkerZhou", "周书记", Role.WORKER, community="阳光社区", about="阳光社区"),
-    Persona("oDemoWorkerHuang", "黄主任", Role.WORKER, community="幸福社区", about="幸福社区"),
+    Persona("oDemoWorkerZhou", "周书记", Role.WORKER, community="阳光社区"),
+    Persona("oDemoWorkerHuang", "黄主任", Role.WORKER, community="幸福社区"),
 )
 
 # The community workers' openids, in one place: today they are `[admin] openids`; console

@@ -82,6 +82,11 @@ class Phones:
         answer = await self._deliver(pusher, xml)
         if answer is None:
             self.chat.add(openid, "note", "note", UNAVAILABLE)
+        elif answer.content and kind == "unsubscribe":
+            # WeChat delivers nothing to someone who just left; say so rather than hide it.
+            self.chat.add(
+                openid, "note", "note", f"公众号回复了，但已取消关注，收不到：{answer.content}"
+            )
         elif answer.content:
             self.chat.add(openid, "bot", "reply", answer.content)
         self.chat.publish(Change("status", openid))

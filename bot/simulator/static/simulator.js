@@ -47,7 +47,7 @@
     voice = on;
     voiceToggle.setAttribute("aria-pressed", String(on));
     composer.classList.toggle("voice", on);
-    input.placeholder = on ? "说一句话（以语音识别文字发送）" : "发消息";
+    input.placeholder = on ? "说一句话（语音识别）" : "发消息";
     input.focus();
   };
 

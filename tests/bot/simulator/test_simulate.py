@@ -48,6 +48,7 @@ async def test_a_second_start_reuses_the_demo_and_reset_starts_over(
         li = demo.phones.standin.window_of("oDemoVolLi")  # set back, not stale: kept
         assert li is not None and utcnow() - li.at > timedelta(hours=2)
         assert demo.phones.standin.menu  # installed before, still there
+        assert demo.jinlin[RUNTIME].scheduler is not None  # follow-ups run in the demo
 
     async with simulation(db_path=db_path, port=0, parser=parser, reset=True) as demo:
         assert await _requests(demo) == 0
