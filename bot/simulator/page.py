@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 import aiohttp_jinja2
 import jinja2
 from aiohttp import WSCloseCode, web
+from aiohttp.typedefs import Handler
 
 from bot.simulator.chat import QUEUE, Change, Entry
 from bot.simulator.personas import PERSONAS, ROLE_NAMES, Persona, Role
@@ -191,7 +193,9 @@ async def _body(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def _answer(call: Any) -> Any:
+def _answer(
+    call: Callable[[web.Request], Awaitable[None]],
+) -> Callable[[web.Request], Awaitable[web.Response]]:
     """Run an action; a persona's mistake is a 400 with one line of Chinese."""
 
     async def handler(request: web.Request) -> web.Response:
@@ -255,7 +259,7 @@ async def window(request: web.Request) -> web.Response:
 
 
 @web.middleware
-async def _watch_standin(request: web.Request, handler: Any) -> web.StreamResponse:
+async def _watch_standin(request: web.Request, handler: Handler) -> web.StreamResponse:
     # Calls to WeChat's API change what the page shows (the menu, pending faults) and what a
     # restart must find (tokens, tags): tell the pages and the saver.
     if not request.path.startswith(("/cgi-bin/", "/standin/")):
