@@ -131,9 +131,12 @@ async def simulation(
         jinlin_sock.close()
         raise
     jinlin_port = jinlin_sock.getsockname()[1]
-    simulator_url = f"http://{host}:{simulator_sock.getsockname()[1]}"
+    # Listening on every address, each side still reaches the other (and a browser the page)
+    # on this machine's own.
+    local = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    simulator_url = f"http://{local}:{simulator_sock.getsockname()[1]}"
     config = demo_config(
-        db_path=db_path, host=host, port=jinlin_port, api_base_url=simulator_url, mode=mode
+        db_path=db_path, host=local, port=jinlin_port, api_base_url=simulator_url, mode=mode
     )
     standin = create_standin(APPID, SECRET, real_time=True)
     phones: Phones | None = None
@@ -150,7 +153,7 @@ async def simulation(
             _serving(jinlin, jinlin_sock),
         ):
             phones.db = jinlin[DATABASE]
-            yield Simulation(config, f"http://{host}:{jinlin_port}", simulator_url, phones, jinlin)
+            yield Simulation(config, f"http://{local}:{jinlin_port}", simulator_url, phones, jinlin)
     finally:
         if phones is not None:
             await phones.close()

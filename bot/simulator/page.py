@@ -51,7 +51,10 @@ def setup_page(app: web.Application, phones: Phones) -> None:
     )
     tz = phones.config.org.tz
     env.filters["clock"] = lambda at: at.astimezone(tz).strftime("%H:%M")
-    env.globals.update(bot_kinds=BOT_KINDS, role_names=ROLE_NAMES)
+    modes = {"plain": "明文模式", "compat": "兼容模式", "safe": "安全模式"}
+    env.globals.update(
+        bot_kinds=BOT_KINDS, role_names=ROLE_NAMES, mode=modes[phones.config.wechat.mode]
+    )
     app.router.add_get("/", show)
     app.router.add_get("/ws", websocket)
     app.router.add_post("/api/personas/{openid}/act", act)

@@ -66,7 +66,7 @@ def window_view(state: StandinState, openid: str, now: datetime) -> WindowView:
         quota, quota_open, note = AFTER_MESSAGE_QUOTA, True, ""
     else:
         quota, quota_open = AFTER_EVENT_QUOTA, since <= AFTER_EVENT_SPAN
-        note = f"配额在{KIND_NAMES[window.kind]}后 1 分钟内有效"
+        note = f"{KIND_NAMES[window.kind]}后 1 分钟内"
     if left <= timedelta(0):
         left_text = "已关闭"
     else:
