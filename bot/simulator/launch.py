@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core.config import Config
 from bot.core.errors import ConfigError
@@ -28,12 +29,13 @@ from bot.simulator.demo import (
     seed,
 )
 from bot.simulator.page import setup_page
+from bot.simulator.personas import STREET
 from bot.simulator.phones import Phones
 from bot.simulator.saved import load, saving, state_path
 from bot.simulator.standin import STANDIN, StandinState, create_standin
 from bot.web.app import create_app
 from bot.web.keys import DATABASE
-from storage import migrate
+from storage import migrate, org
 from storage.db import open_database
 from storage.types import utcnow
 
@@ -54,6 +56,30 @@ def remove_demo(db_path: Path) -> None:
     """Delete the demo database and the simulator's saved state (for --reset)."""
     for path in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm"), state_path(db_path)):
         path.unlink(missing_ok=True)
+
+
+def _holds_something(path: Path) -> bool:
+    return path.is_file() and path.stat().st_size > 0
+
+
+async def refuse_other_databases(db_path: Path) -> None:
+    """Stop unless `db_path` is absent, empty or a demo's: the demo must never seed (or, with
+    --reset, delete) a database that holds a real community."""
+    if not await asyncio.to_thread(_holds_something, db_path):
+        return
+    db = open_database(f"sqlite+aiosqlite:///{db_path}")
+    try:
+        async with db.transaction() as session:
+            streets = {p.street for p in await org.places(session=session)}
+    except SQLAlchemyError:
+        streets = {"(not Jinlin's)"}
+    finally:
+        await db.close()
+    if streets and STREET not in streets:
+        raise ConfigError(
+            f"{db_path} is not a demo database (it holds {', '.join(sorted(streets))}); "
+            "jinlin simulate runs only on its own, by default jinlin-demo.db"
+        )
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -120,6 +146,7 @@ async def simulation(
 ) -> AsyncIterator[Simulation]:
     """Run the demo until the block ends (port 0: a free port; the simulator's port defaults
     to Jinlin's plus one)."""
+    await refuse_other_databases(db_path)
     if reset:
         await asyncio.to_thread(remove_demo, db_path)
     if simulator_port is None:

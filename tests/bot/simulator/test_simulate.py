@@ -16,12 +16,14 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
+from bot.core.errors import ConfigError
+from bot.runtime import running
 from bot.simulator.launch import simulation
 from bot.simulator.saved import state_path
 from bot.web.keys import RUNTIME
 from storage.models import HelpRequest
 from storage.types import utcnow
-from tests.conftest import REPO
+from tests.conftest import REPO, make_config
 
 WANG = "oDemoResWang"
 
@@ -166,3 +168,18 @@ async def test_mass_sends_by_tag_and_by_openid_list_land_in_each_personas_chat(
     assert chats["oDemoVolChen"] == chats["oDemoVolLi"] == [("mass", "周六上午社区义诊，欢迎参加")]
     assert chats[WANG] == chats["oDemoResLin"] == [("mass", "停水通知：明天9点到12点")]
     assert chats["oDemoVolZhou"] == []
+
+
+async def test_simulate_refuses_a_database_that_holds_a_real_community(
+    tmp_path: Path, parser: Any
+) -> None:
+    real = tmp_path / "jinlin.db"
+    config = make_config(database={"url": f"sqlite+aiosqlite:///{real}"})
+    async with running(config, scheduler=False):
+        pass
+    before = real.read_bytes()
+    for reset in (False, True):
+        with pytest.raises(ConfigError, match="is not a demo database"):
+            async with simulation(db_path=real, port=0, reset=reset, parser=parser):
+                pass
+    assert real.read_bytes() == before
