@@ -21,6 +21,7 @@ from bot.runtime import running
 from bot.simulator.launch import simulation
 from bot.simulator.saved import state_path
 from bot.web.keys import RUNTIME
+from storage import users
 from storage.models import HelpRequest
 from storage.types import utcnow
 from tests.conftest import REPO, make_config
@@ -183,3 +184,28 @@ async def test_simulate_refuses_a_database_that_holds_a_real_community(
             async with simulation(db_path=real, port=0, reset=reset, parser=parser):
                 pass
     assert real.read_bytes() == before
+
+
+async def test_window_controls_move_wechats_and_jinlins_view_together(
+    tmp_path: Path, parser: Any
+) -> None:
+    volunteer = "oDemoVolLi"
+    async with (
+        simulation(db_path=tmp_path / "demo.db", port=0, parser=parser) as demo,
+        aiohttp.ClientSession() as http,
+    ):
+        api = f"{demo.simulator_url}/api/personas/{volunteer}"
+        async with http.post(f"{api}/quota") as answer:
+            assert answer.status == 200
+        async with http.post(f"{api}/back", json={"hours": 3}) as answer:
+            assert answer.status == 200
+        async with http.post(f"{api}/back", json={"hours": "soon"}) as answer:
+            assert (answer.status, (await answer.json())["error"]) == (400, "小时数不对")
+        async with http.post(f"{demo.simulator_url}/api/personas/oNobody/quota") as answer:
+            assert answer.status == 400
+        window = demo.phones.standin.window_of(volunteer)
+        async with demo.phones.db.transaction() as session:  # type: ignore[union-attr]
+            user = await users.get(session=session, openid=volunteer)
+    assert window is not None and window.sent == 5
+    assert utcnow() - window.at > timedelta(hours=3) - timedelta(minutes=1)
+    assert (user.last_interaction_at, user.cs_sent_since_interaction) == (window.at, 5)
