@@ -9,8 +9,9 @@ from typing import TextIO
 
 from bot.core.config import Config
 from bot.roster.formats import decode, export_header, export_line, read_roster
+from bot.runtime import open_configured
 from storage import migrate, roster
-from storage.db import Database, open_database
+from storage.db import Database
 from storage.errors import InvalidInput
 from storage.org import Place, ensure_place
 
@@ -78,7 +79,7 @@ async def export_requests(config: Config, fmt: str, out: TextIO) -> int:
 
 
 async def _open(config: Config) -> Database:
-    db = open_database(config.database.url)
+    db = await open_configured(config)
     if db.is_sqlite:
         # A single-machine install has no separate upgrade step; PostgreSQL's operators run it.
         try:
