@@ -10,6 +10,12 @@ from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
 
+# WeChat's openids are 28 characters; WeCom's user ids and test accounts run longer. Longer
+# ones are refused at the webhook, never cut short (two users must never become one).
+OPENID_LENGTH = 128
+# Longer keys are stored as a digest of the whole key (bot/core/inbound.py).
+DEDUP_KEY_LENGTH = 160
+
 
 def _at(*, nullable: bool = True, index: bool = False) -> datetime | None:
     return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
@@ -55,7 +61,7 @@ class User(SQLModel, table=True):
     """Anyone who follows the account (every volunteer and admin is also a user)."""
 
     id: int | None = Field(default=None, primary_key=True)
-    openid: str = Field(unique=True, max_length=64)
+    openid: str = Field(unique=True, max_length=OPENID_LENGTH)
     name: str | None = Field(default=None, max_length=64)
     phone: str | None = Field(default=None, max_length=20)
     compound_id: int | None = Field(default=None, foreign_key="compound.id", index=True)
@@ -152,7 +158,7 @@ class RequestEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="help_request.id", index=True)
     at: datetime = _created()
-    actor: str = Field(max_length=64)  # an openid, "system" or "admin:<name>"
+    actor: str = Field(max_length=160)  # an openid, "system" or "admin:<name>"
     kind: str = Field(max_length=32)
     from_status: str | None = Field(default=None, max_length=16)
     to_status: str | None = Field(default=None, max_length=16)
@@ -184,7 +190,7 @@ class ProcessedMessage(SQLModel, table=True):
     """One row per inbound message or event: the key that makes a re-delivery a no-op."""
 
     __tablename__ = "processed_message"
-    key: str = Field(primary_key=True, max_length=160)
+    key: str = Field(primary_key=True, max_length=DEDUP_KEY_LENGTH)
     created_at: datetime = _created()
     reply: str | None = None
     delivery: str | None = Field(default=None, max_length=16)  # passive/outbox once answered
@@ -196,7 +202,7 @@ class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox_message"
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
     id: int | None = Field(default=None, primary_key=True)
-    openid: str = Field(max_length=64, index=True)
+    openid: str = Field(max_length=OPENID_LENGTH, index=True)
     text: str
     status: str = Field(default="pending", max_length=16)  # pending/sending/sent/failed
     attempts: int = 0
