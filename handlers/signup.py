@@ -10,7 +10,14 @@ from bot.core.context import Ctx
 from bot.core.inbound import Inbound
 from bot.core.router import PASS, Router
 from handlers import dialog, menu, texts
-from handlers.places import answer_location, compound_named, only_compound
+from handlers.places import (
+    answer_location,
+    choices_question,
+    compound_choices,
+    compound_named,
+    only_compound,
+    picked_compound,
+)
 from nlp import CATEGORIES, Parse
 from storage import org, volunteers
 from storage.availability import SLOTS, slots_in
@@ -111,22 +118,37 @@ async def _after_skills(ctx: Ctx, user: User, data: dict[str, Any], lead: str) -
 async def place_answer(
     ctx: Ctx, msg: Inbound, parse: Parse | None, user: User, dialog_data: dict[str, Any]
 ) -> str:
-    text = msg.text or ""
-    place = await compound_named(ctx, parse.compound if parse is not None else None)
-    building, _, _ = answer_location(parse, text) if parse is not None else (None, None, None)
+    text = (msg.text or "").strip()
+    place = await picked_compound(ctx, text, dialog_data.get("choices"))
+    building = dialog_data.get("building")
+    if place is None:
+        place = await compound_named(ctx, parse.compound if parse is not None else None)
+        found, _, _ = answer_location(parse, text) if parse is not None else (None, None, None)
+        building = found or building
     compound_id = place.compound_id if place else dialog_data.get("compound_id")
-    if compound_id is None or building is None:
-        return (
-            "请告诉我小区和楼号，例如“阳光花园3号楼”。"
-            if compound_id is None
-            else "请回复楼号，例如“3号楼”。"
+    if compound_id is None:
+        choices, close = await compound_choices(ctx, text)
+        if not choices:
+            return "请告诉我小区和楼号，例如“阳光花园3号楼”。"
+        picks = [c.compound_id for c in choices]
+        await dialog.ask(
+            ctx, user, Signup.PLACE, {**dialog_data, "choices": picks, "building": building}
         )
+        return choices_question(choices, close)
+    if building is None:
+        await dialog.ask(
+            ctx, user, Signup.PLACE, {**dialog_data, "choices": None, "compound_id": compound_id}
+        )
+        return "请回复楼号，例如“3号楼”。"
     await org.ensure_building(session=ctx.session, compound_id=compound_id, building=building)
     if user.compound_id is None:
         user.compound_id, user.building = compound_id, building
         ctx.session.add(user)
     await dialog.ask(
-        ctx, user, Signup.TIME, {**dialog_data, "compound_id": compound_id, "building": building}
+        ctx,
+        user,
+        Signup.TIME,
+        {**dialog_data, "compound_id": compound_id, "building": building, "choices": None},
     )
     return "好的。\n" + _time_question()
 

@@ -47,6 +47,24 @@ class Compound(SQLModel, table=True):
     name: str = Field(max_length=64, index=True)
 
 
+class CompoundAlias(SQLModel, table=True):
+    """Another name people use for a compound (阳光小区, 阳光 for 阳光花园); one compound each."""
+
+    __tablename__ = "compound_alias"
+    id: int | None = Field(default=None, primary_key=True)
+    compound_id: int = Field(foreign_key="compound.id", index=True)
+    name: str = Field(max_length=64, unique=True)
+
+
+class PlaceVersion(SQLModel, table=True):
+    """One row, bumped by database triggers whenever a compound or an alias changes, however it
+    changes: every process reads it with each batch of messages to know its parser is behind."""
+
+    __tablename__ = "place_version"
+    id: int = Field(default=1, primary_key=True)
+    version: int = 0
+
+
 class Building(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("compound_id", "name"),)
     id: int | None = Field(default=None, primary_key=True)

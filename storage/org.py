@@ -8,7 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage.models import Building, Community, Compound, Street
+from storage.errors import Conflict
+from storage.models import Building, Community, Compound, CompoundAlias, PlaceVersion, Street
+from storage.sql import Executor
+
+_VERSION = select(col(PlaceVersion.version)).where(col(PlaceVersion.id) == 1)
 
 
 @dataclass(frozen=True)
@@ -62,9 +66,39 @@ async def ensure_building(*, session: AsyncSession, compound_id: int, building: 
     await _get_or_create(session, Building, compound_id=compound_id, name=building)
 
 
-async def compound_names(*, session: AsyncSession) -> list[str]:
-    """Every compound's name (for the parser's dictionary)."""
-    return list((await session.execute(select(col(Compound.name)).distinct())).scalars())
+async def compound_names(*, session: Executor) -> list[str]:
+    """Every compound's name and alias (for the parser's dictionary)."""
+    names = await session.execute(select(col(Compound.name)).distinct())
+    aliases = await session.execute(select(col(CompoundAlias.name)))
+    return [*names.scalars(), *aliases.scalars()]
+
+
+async def places_version(*, session: Executor) -> int:
+    """A number that changes whenever a compound or alias does (see PlaceVersion)."""
+    return int((await session.execute(_VERSION)).scalar() or 0)
+
+
+async def add_aliases(*, session: AsyncSession, compound_id: int, names: list[str]) -> None:
+    """Give the compound these other names; a name that is another compound's is a Conflict."""
+    owners: dict[str, dict[int, str]] = {}
+    for name, place in await named_places(session=session):
+        owners.setdefault(name, {})[place.compound_id] = place.compound
+    for name in dict.fromkeys(n.strip() for n in names if n.strip()):
+        others = {cid: owner for cid, owner in owners.get(name, {}).items() if cid != compound_id}
+        if others:
+            raise Conflict(f'"{name}" already names the compound {next(iter(others.values()))}')
+        if compound_id not in owners.get(name, {}):
+            session.add(CompoundAlias(compound_id=compound_id, name=name))
+            owners.setdefault(name, {})[compound_id] = name
+    await session.flush()
+
+
+async def named_places(*, session: AsyncSession) -> list[tuple[str, Place]]:
+    """Every name people may use for a compound (its own and its aliases) with the place."""
+    known = {place.compound_id: place for place in await places(session=session)}
+    aliases = await session.execute(select(col(CompoundAlias.name), col(CompoundAlias.compound_id)))
+    named = [(place.compound, place) for place in known.values()]
+    return named + [(name, known[cid]) for name, cid in aliases if cid in known]
 
 
 async def places(*, session: AsyncSession, compound_id: int | None = None) -> list[Place]:
@@ -94,9 +128,10 @@ async def place_of(*, session: AsyncSession, compound_id: int) -> Place | None:
 
 
 async def find_compound(*, session: AsyncSession, name: str) -> Place | None:
-    """The compound called `name` (exact, or the only one whose name contains it)."""
-    known = await places(session=session)
-    found = [p for p in known if p.compound == name]
+    """The compound called `name` (by its name or an alias, else the only one whose name
+    contains it)."""
+    named = await named_places(session=session)
+    found = {p.compound_id: p for alias, p in named if alias == name}
     if not found:
-        found = [p for p in known if name and name in p.compound]
-    return found[0] if len(found) == 1 else None
+        found = {p.compound_id: p for alias, p in named if name and name in alias}
+    return next(iter(found.values())) if len(found) == 1 else None
