@@ -13,8 +13,8 @@ from storage.types import UTCDateTime, utcnow
 # WeChat's openids are 28 characters; WeCom's user ids and test accounts run longer. Longer
 # ones are refused at the webhook, never cut short (two users must never become one).
 OPENID_LENGTH = 128
-# Longer keys are stored as a digest of the whole key (bot/core/inbound.py).
-DEDUP_KEY_LENGTH = 160
+# An openid and a message id or event; past this the event part is digested (bot/core/inbound.py).
+DEDUP_KEY_LENGTH = 256
 
 
 def _at(*, nullable: bool = True, index: bool = False) -> datetime | None:

@@ -1,7 +1,8 @@
-"""wider openid columns
+"""wider openid and message key columns
 
 Openids longer than 64 characters (WeCom user ids, test accounts) failed on PostgreSQL with
-"value too long"; SQLite never enforced the length, so only PostgreSQL changes.
+"value too long", and so did message keys over 160; SQLite never enforced the lengths, so only
+PostgreSQL changes.
 
 Revision ID: s14_01
 Revises: 0001
@@ -18,7 +19,7 @@ down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-WIDER = (("user", "openid", 64, 128), ("outbox_message", "openid", 64, 128), ("request_event", "actor", 64, 160))
+WIDER = (("user", "openid", 64, 128), ("outbox_message", "openid", 64, 128), ("request_event", "actor", 64, 160), ("processed_message", "key", 160, 256))
 
 
 def upgrade() -> None:
