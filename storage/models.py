@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -118,6 +118,55 @@ class Volunteer(SQLModel, table=True):
     rating_count: int = 0
     last_tasked_at: datetime | None = _at()
     created_at: datetime = _created()
+
+
+class RosterEntry(SQLModel, table=True):
+    """A volunteer on a community's list without a WeChat account yet (imported without an
+    openid). No offer reaches an entry; it becomes a Volunteer when a person who signed up in
+    chat with the same phone is approved by a worker, and then stays as the link."""
+
+    __tablename__ = "roster_entry"
+    __table_args__ = (
+        # One unbound entry per phone, however imports race.
+        Index(
+            "ux_roster_entry_unbound_phone",
+            "phone",
+            unique=True,
+            sqlite_where=text("volunteer_id IS NULL"),
+            postgresql_where=text("volunteer_id IS NULL"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64)
+    phone: str = Field(max_length=20)
+    skills: str = Field(default="", max_length=256)
+    compound_id: int = Field(foreign_key="compound.id", index=True)
+    building: str | None = Field(default=None, max_length=16)
+    availability: str = Field(default="anytime", max_length=128)
+    created_at: datetime = _created()
+    volunteer_id: int | None = Field(default=None, foreign_key="volunteer.id", index=True)
+    bound_at: datetime | None = _at()
+
+
+class BindingStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"  # the person asked again, or the entry was bound another way
+
+
+class Binding(SQLModel, table=True):
+    """A person's claim, by phone, to be a listed volunteer; its id is the #N a worker approves."""
+
+    __tablename__ = "volunteer_binding"
+    __table_args__ = (Index("ix_volunteer_binding_status", "status"),)
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(foreign_key="roster_entry.id", index=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    status: str = Field(default=BindingStatus.PENDING, max_length=16)
+    created_at: datetime = _created()
+    decided_at: datetime | None = _at()
+    decided_by: str | None = Field(default=None, max_length=160)
 
 
 # --- requests and their history ----------------------------------------------------------

@@ -83,13 +83,14 @@ async def add_aliases(*, session: AsyncSession, compound_id: int, names: list[st
     owners: dict[str, dict[int, str]] = {}
     for name, place in await named_places(session=session):
         owners.setdefault(name, {})[place.compound_id] = place.compound
-    for name in dict.fromkeys(n.strip() for n in names if n.strip()):
-        others = {cid: owner for cid, owner in owners.get(name, {}).items() if cid != compound_id}
+    wanted = list(dict.fromkeys(n.strip() for n in names if n.strip()))
+    for name in wanted:  # all checked before any is added: a Conflict adds none
+        others = [owner for cid, owner in owners.get(name, {}).items() if cid != compound_id]
         if others:
-            raise Conflict(f'"{name}" already names the compound {next(iter(others.values()))}')
+            raise Conflict(f'alias "{name}" already names the compound {others[0]}')
+    for name in wanted:
         if compound_id not in owners.get(name, {}):
             session.add(CompoundAlias(compound_id=compound_id, name=name))
-            owners.setdefault(name, {})[compound_id] = name
     await session.flush()
 
 
