@@ -75,18 +75,27 @@ async def pending_of(*, session: AsyncSession, user_id: int | None) -> Binding |
 
 
 async def claim(
-    *, session: AsyncSession, number: int, community_ids: Collection[int] | None = None
+    *,
+    session: AsyncSession,
+    number: int,
+    community_ids: Collection[int] | None = None,
+    lock: bool = False,
 ) -> Claim:
-    """Binding #number with its entry; NotFound outside the worker's communities (if given)."""
-    row = (
-        await session.execute(
-            select(Binding, RosterEntry, col(User.openid), col(Compound.community_id))
-            .join(RosterEntry, col(RosterEntry.id) == Binding.entry_id)
-            .join(User, col(User.id) == Binding.user_id)
-            .join(Compound, col(Compound.id) == RosterEntry.compound_id)
-            .where(col(Binding.id) == number)
-        )
-    ).first()
+    """Binding #number with its entry; NotFound outside the worker's communities (if given).
+
+    With `lock`, the binding and entry rows are held (PostgreSQL; SQLite's transactions are
+    serial) so what is read about them still holds when they are written.
+    """
+    query = (
+        select(Binding, RosterEntry, col(User.openid), col(Compound.community_id))
+        .join(RosterEntry, col(RosterEntry.id) == Binding.entry_id)
+        .join(User, col(User.id) == Binding.user_id)
+        .join(Compound, col(Compound.id) == RosterEntry.compound_id)
+        .where(col(Binding.id) == number)
+    )
+    if lock:
+        query = query.with_for_update(of=[Binding, RosterEntry])
+    row = (await session.execute(query)).first()
     if row is None or (community_ids is not None and row[3] not in community_ids):
         raise NotFound(f"no binding #{number}")
     binding, entry, openid, community_id = row
@@ -117,10 +126,14 @@ async def approve(
     record, if they had one, takes the list's details). Returns the claim, the volunteer and
     the openids of others who claimed the same entry (their claims are withdrawn).
 
-    Conflict when it was decided already or the entry got bound meanwhile; both are settled
-    by guarded UPDATEs, so two workers approving at once bind one account, once.
+    Conflict, before anything is written, when it was decided already or the entry is bound;
+    the rows are locked meanwhile, so two workers approving at once bind one account, once.
     """
-    found = await claim(session=session, number=number, community_ids=community_ids)
+    found = await claim(session=session, number=number, community_ids=community_ids, lock=True)
+    if found.status != PENDING:
+        raise Conflict(f"binding #{number} was {found.status} already")
+    if found.entry.volunteer_id is not None:
+        raise Conflict(f"the listed volunteer of binding #{number} is bound already")
     await _decide(session, found, BindingStatus.APPROVED, actor, at)
     entry, user = found.entry, await _user_of(session, number)
     assert user.id is not None
@@ -154,8 +167,10 @@ async def reject(
     at: datetime,
     community_ids: Collection[int] | None = None,
 ) -> Claim:
-    """Refuse binding #number (Conflict when it was decided already)."""
-    found = await claim(session=session, number=number, community_ids=community_ids)
+    """Refuse binding #number (Conflict, writing nothing, when it was decided already)."""
+    found = await claim(session=session, number=number, community_ids=community_ids, lock=True)
+    if found.status != PENDING:
+        raise Conflict(f"binding #{number} was {found.status} already")
     await _decide(session, found, BindingStatus.REJECTED, actor, at)
     return found
 
