@@ -132,3 +132,18 @@ async def picked_compound(ctx: Ctx, text: str, choices: list[int] | None) -> Pla
     if not choices or not bare or not 1 <= int(bare[1]) <= len(choices):
         return None
     return await org.place_of(session=ctx.session, compound_id=choices[int(bare[1]) - 1])
+
+
+async def scanned_compound(ctx: Ctx, user: User, event_key: str | None) -> Place | None:
+    """The compound whose QR code was scanned, now the user's home; None for any other scan."""
+    compound_id = org.scene_compound(event_key)
+    place = (
+        await org.place_of(session=ctx.session, compound_id=compound_id) if compound_id else None
+    )
+    if place is None:
+        return None
+    if user.compound_id != place.compound_id:
+        # A building or room of another compound would be wrong here.
+        user.compound_id, user.building, user.unit, user.room = place.compound_id, None, None, None
+        ctx.session.add(user)
+    return place

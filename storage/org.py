@@ -12,6 +12,8 @@ from storage.errors import Conflict
 from storage.models import Building, Community, Compound, CompoundAlias, PlaceVersion, Street
 from storage.sql import Executor
 
+# A compound's QR code carries this scene (WeChat allows 64 characters).
+SCENE_PREFIX = "compound:"
 _VERSION = select(col(PlaceVersion.version)).where(col(PlaceVersion.id) == 1)
 
 
@@ -136,3 +138,18 @@ async def find_compound(*, session: AsyncSession, name: str) -> Place | None:
     if not found:
         found = {p.compound_id: p for alias, p in named if name and name in alias}
     return next(iter(found.values())) if len(found) == 1 else None
+
+
+def compound_scene(compound_id: int) -> str:
+    """The scene_str of the compound's QR code."""
+    return f"{SCENE_PREFIX}{compound_id}"
+
+
+def scene_compound(event_key: str | None) -> int | None:
+    """The compound a QR scan names: EventKey "qrscene_compound:7" (a new follower's subscribe)
+    or "compound:7" (a follower's SCAN); None for any other key."""
+    scene = (event_key or "").removeprefix("qrscene_")
+    number = scene.removeprefix(SCENE_PREFIX)
+    if number == scene or not number.isdigit() or not number.isascii():
+        return None
+    return int(number)
