@@ -94,7 +94,15 @@ async def claim(
         .where(col(Binding.id) == number)
     )
     if lock:
-        query = query.with_for_update(of=[Binding, RosterEntry])
+        # The entry first, on its own: every claim to it queues there, before holding its
+        # binding row, which approving another claim must update (withdraw) without deadlock.
+        entry_id = select(col(Binding.entry_id)).where(col(Binding.id) == number)
+        await session.execute(
+            select(col(RosterEntry.id))
+            .where(col(RosterEntry.id) == entry_id.scalar_subquery())
+            .with_for_update()
+        )
+        query = query.with_for_update(of=Binding).execution_options(populate_existing=True)
     row = (await session.execute(query)).first()
     if row is None or (community_ids is not None and row[3] not in community_ids):
         raise NotFound(f"no binding #{number}")

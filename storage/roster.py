@@ -166,6 +166,7 @@ async def _upsert_listed(
 
 
 def _listed_fields(data: VolunteerData, place: Place) -> dict[str, Any]:
+    """The roster's fields of a volunteer, as stored (the same for an entry and a volunteer)."""
     return {
         "name": data.name,
         "phone": data.phone,
@@ -220,12 +221,7 @@ async def _upsert_batch(
         [
             {
                 "user_id": user_ids[data.openid],
-                "name": data.name,
-                "phone": data.phone,
-                "skills": "|".join(data.skills),
-                "compound_id": place.compound_id,
-                "building": data.building,
-                "availability": "|".join(data.availability),
+                **_listed_fields(data, place),
                 "task_limit": task_limit,
                 "active": True,
                 "paused": False,
