@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
 from storage.errors import Conflict
 from storage.models import Building, Community, Compound, CompoundAlias, PlaceVersion, Street
-from storage.sql import Executor
+from storage.sql import Executor, Prepared
 
 # A compound's QR code carries this scene (WeChat allows 64 characters).
 SCENE_PREFIX = "compound:"
@@ -77,7 +79,17 @@ async def compound_names(*, session: Executor) -> list[str]:
 
 async def places_version(*, session: Executor) -> int:
     """A number that changes whenever a compound or alias does (see PlaceVersion)."""
+    if isinstance(session, AsyncConnection):
+        # Every batch of messages reads it: compiled once, run without SQLAlchemy's per-call
+        # work (storage/sql.py: Prepared).
+        rows = await _prepared_version(session.dialect).rows(session, {})
+        return int(rows[0][0]) if rows else 0
     return int((await session.execute(_VERSION)).scalar() or 0)
+
+
+@cache
+def _prepared_version(dialect: Dialect) -> Prepared:
+    return Prepared(_VERSION, dialect)
 
 
 async def add_aliases(*, session: AsyncSession, compound_id: int, names: list[str]) -> None:
