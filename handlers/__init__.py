@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from bot.core.router import Router
-from handlers import admin, broadcast, common, feedback, privacy, resident, signup, volunteer
+from handlers import (
+    admin,
+    binding,
+    broadcast,
+    common,
+    feedback,
+    privacy,
+    resident,
+    signup,
+    volunteer,
+)
 
 
 def build_router() -> Router:
@@ -13,6 +23,7 @@ def build_router() -> Router:
     # earlier router wins, so the specific ones (admin, volunteer) come before the general.
     root.include(
         admin.router,
+        binding.router,
         broadcast.router,
         signup.router,
         volunteer.router,

@@ -68,9 +68,10 @@ async def chat_scope(ctx: Ctx, openid: str) -> Scope:
 
 async def _read_options(ctx: Ctx, body: str, scope: Scope) -> tuple[AudienceSpec, str]:
     """Audience words before the notice ("阳光花园 3号楼 志愿者 …") and the notice itself."""
-    places = await org.places(session=ctx.session)
-    compounds = {p.compound for p in places}
-    communities = {p.community for p in places if scope.community_id in (None, p.community_id)}
+    named = await org.named_places(session=ctx.session)
+    # Longest first, so "阳光花园二期3号楼" is not read as "阳光花园" and "二期3号楼".
+    compounds = sorted({name for name, _ in named}, key=len, reverse=True)
+    communities = {p.community for _, p in named if scope.community_id in (None, p.community_id)}
     found: dict[str, Any] = {}
     while option := _OPTION.match(body):
         word = option[1]

@@ -96,7 +96,12 @@ async def resolve(*, session: AsyncSession, spec: AudienceSpec, scope: Scope) ->
         community_id, street_id = matches.pop()
         words.append(spec.community)
     if spec.compound:
-        among = [p for p in known if community_id is None or p.community_id == community_id]
+        named = await org.named_places(session=session)
+        among = [
+            (name, p)
+            for name, p in named
+            if _within(p, scope) and (community_id is None or p.community_id == community_id)
+        ]
         place = _one_compound(among, spec.compound)
         compound_id, community_id, street_id = (
             place.compound_id,
@@ -141,17 +146,20 @@ def _within(place: org.Place, scope: Scope) -> bool:
     return scope.street_id is None or place.street_id == scope.street_id
 
 
-def _one_compound(known: list[org.Place], name: str) -> org.Place:
-    found = [p for p in known if p.compound == name] or [p for p in known if name in p.compound]
+def _one_compound(named: list[tuple[str, org.Place]], name: str) -> org.Place:
+    """The compound called `name` (its name or an alias, else the only one containing it)."""
+    found = {p.compound_id: p for alias, p in named if alias == name}
+    if not found:
+        found = {p.compound_id: p for alias, p in named if name in alias}
     if not found:
         raise AudienceError(f"没有找到小区“{name}”", f"no compound named {name!r}")
     if len(found) > 1:
-        names = "、".join(p.compound for p in found)
+        names = "、".join(p.compound for p in found.values())
         raise AudienceError(
             f"“{name}”能对上几个小区（{names}），请写全名",
             f"{name!r} matches several compounds ({names}): write it in full",
         )
-    return found[0]
+    return next(iter(found.values()))
 
 
 # --- the recipients, in SQL ------------------------------------------------------------

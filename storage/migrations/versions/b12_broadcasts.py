@@ -1,7 +1,7 @@
-"""broadcasts
+"""broadcasts: notices, one delivery row per recipient, WeChat's mass-send quotas, user tags
 
 Revision ID: b12_broadcasts
-Revises: 0001
+Revises: s14_03
 Create Date: 2026-12-07 04:19:27.682157
 """
 
@@ -15,7 +15,7 @@ import storage.types
 
 
 revision: str = 'b12_broadcasts'
-down_revision: str | None = '0001'
+down_revision: str | None = 's14_03'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -28,7 +28,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('day')
     )
     op.create_table('mass_quota',
-    sa.Column('openid', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('openid', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
     sa.Column('month', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
     sa.Column('received', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('openid', 'month')
@@ -42,7 +42,7 @@ def upgrade() -> None:
     )
     op.create_table('tag_member',
     sa.Column('tag_id', sa.Integer(), nullable=False),
-    sa.Column('openid', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('openid', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
     sa.ForeignKeyConstraint(['tag_id'], ['tag.id'], ),
     sa.PrimaryKeyConstraint('tag_id', 'openid')
     )
@@ -52,7 +52,7 @@ def upgrade() -> None:
     op.create_table('broadcast',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('text', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
     sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('send_at', storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
@@ -99,7 +99,7 @@ def upgrade() -> None:
     op.create_table('broadcast_delivery',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('broadcast_id', sa.Integer(), nullable=False),
-    sa.Column('openid', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('openid', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
     sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('batch', sa.Integer(), nullable=True),
     sa.Column('error', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
