@@ -21,6 +21,7 @@ HELP = (
     "想帮助邻居？发送“我想当志愿者”。"
 )
 FALLBACK = "我没太明白您的意思。需要帮忙的话，直接说说是什么事、什么时间、在哪里；发送“帮助”看看我能做什么。"
+HELP_COMMANDS = ("帮助", "help", "菜单")
 NON_TEXT = "收到啦。请用文字或语音说说需要什么帮助，我好为您安排。"
 
 
@@ -51,7 +52,7 @@ async def thanks() -> str:
     return "不客气，邻里互助，应该的！"
 
 
-@router.text("usage_help", command=("帮助", "help", "菜单"))
+@router.text("usage_help", command=HELP_COMMANDS)
 @router.event("click", key=(menu.HELP, menu.HOW_TO_ASK))
 async def usage_help() -> str:
     return HELP
