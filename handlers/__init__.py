@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.router import Router
-from handlers import admin, common, feedback, privacy, resident, signup, volunteer
+from handlers import admin, common, feedback, phone, privacy, relay, resident, signup, volunteer
 
 
 def build_router() -> Router:
@@ -14,6 +14,10 @@ def build_router() -> Router:
     root.include(
         admin.router,
         signup.router,
+        # Before the volunteer's and resident's readings of a sentence: words for the other
+        # side of an accepted task are relayed, not taken as a new request or a task command.
+        phone.router,
+        relay.router,
         volunteer.router,
         privacy.router,
         feedback.router,

@@ -17,6 +17,9 @@ from storage.types import utcnow
 
 ACTIVE = (Status.OPEN, Status.OFFERED, Status.ESCALATED, Status.ACCEPTED)
 WAITING = (Status.OPEN, Status.OFFERED, Status.ESCALATED)
+# Events whose note holds people's own words (a relayed message, a complaint): purged and
+# erased with the request's other personal fields.
+PERSONAL_NOTES = ("relayed", "complaint")
 
 
 @dataclass(frozen=True)
@@ -181,8 +184,9 @@ async def average_score(*, session: AsyncSession, since: datetime) -> tuple[floa
 async def purge_personal(
     *, session: AsyncSession, request_ids: Sequence[int], place_too: bool = False
 ) -> None:
-    """Erase the personal fields of these requests, keeping what anonymous counts need (the
-    category, states, times and compound; the building too unless `place_too`)."""
+    """Erase the personal fields of these requests and the words in their history, keeping
+    what anonymous counts need (the category, states, times and compound; the building too
+    unless `place_too`)."""
     if not request_ids:
         return
     values: dict[str, Any] = dict(
@@ -192,6 +196,14 @@ async def purge_personal(
         values["building"] = None
     await session.execute(
         update(HelpRequest).where(col(HelpRequest.id).in_(request_ids)).values(**values)
+    )
+    await session.execute(
+        update(RequestEvent)
+        .where(
+            col(RequestEvent.request_id).in_(request_ids),
+            col(RequestEvent.kind).in_(PERSONAL_NOTES),
+        )
+        .values(note=None)
     )
 
 
