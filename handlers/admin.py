@@ -8,16 +8,13 @@ from datetime import timedelta
 from bot.core.context import Ctx
 from bot.core.inbound import Inbound
 from bot.core.router import Router
-from handlers import assignment, common, menu, texts
+from handlers import assignment, texts
 from storage import requests, volunteers
 from storage.errors import Conflict, NotFound
 from storage.models import Status
 
 router = Router("admin")
 ADMIN = "admin"
-WORKER_HELP = (
-    "社区工作人员常用：派单 #编号 志愿者姓名（把求助指派给志愿者）、统计（近期求助和志愿者数字）。"
-)
 _ASSIGN = re.compile(r"^派单\s*[#＃]?\s*(\d+)\s*(.*)$")
 
 
@@ -50,12 +47,6 @@ async def assign(ctx: Ctx, msg: Inbound) -> str:
         "社区为您指派了一个任务：\n" + details,
     )
     return f"已把 #{number} 派给志愿者{volunteer.name}，并通知了居民。"
-
-
-@router.text("usage_help", command=common.HELP_COMMANDS, role=ADMIN)
-@router.event("click", key=(menu.HELP, menu.HOW_TO_ASK), role=ADMIN)
-async def worker_help() -> str:
-    return f"{common.HELP}\n{WORKER_HELP}"
 
 
 @router.text(command=("统计", "数据统计"), role=ADMIN)

@@ -10,8 +10,7 @@ from bot.core.inbound import Inbound
 from bot.core.router import PASS, Router
 from handlers import relay
 from nlp import Parse
-from storage import requests, volunteers
-from storage.models import User
+from storage import requests, users, volunteers
 
 router = Router("phone")
 
@@ -21,12 +20,14 @@ _ONLY_NUMBER = re.compile(r"^[\d\s\-+]+$")
 
 
 @router.text("unknown", "greeting", "thanks")
-async def my_phone(ctx: Ctx, msg: Inbound, parse: Parse | None, user: User) -> Any:
+async def my_phone(ctx: Ctx, msg: Inbound, parse: Parse | None) -> Any:
     text = (msg.text or "").strip()
     if parse is None or parse.phone is None:
         return PASS
     if not (_ABOUT_PHONE.search(text) or _ONLY_NUMBER.match(text)):
         return PASS
+    # Loaded here, not named as an argument: most chat passes by without a number.
+    user = await users.get(session=ctx.session, openid=msg.openid)
     old, new = user.phone, parse.phone
     user.phone = new
     ctx.session.add(user)
@@ -44,7 +45,7 @@ async def my_phone(ctx: Ctx, msg: Inbound, parse: Parse | None, user: User) -> A
     who = "接单后会告诉您帮助的居民" if volunteer is not None else "接单的志愿者能看到，方便联系您"
     reply = f"好的，您的电话{changed}：{new}。{who}。"
     # Said to the other side of a conversation too, where there is exactly one to say it to.
-    talks = await relay.talks_of(ctx, user)
+    talks = await relay.talks_of(ctx, msg.openid)
     if len(talks) == 1:
         reply += "\n" + await relay.forward(ctx, msg, talks[0], text)
     return reply

@@ -77,16 +77,15 @@ class Talk:
         return self.volunteer.phone
 
 
-async def talks_of(ctx: Ctx, user: User) -> list[Talk]:
-    """The open conversations `user` takes part in, oldest first."""
-    assert user.id is not None
+async def talks_of(ctx: Ctx, openid: str) -> list[Talk]:
+    """The open conversations `openid` takes part in, oldest first."""
     found = []
-    for request in await conversations.open_for(session=ctx.session, user_id=user.id):
+    for request in await conversations.open_for(session=ctx.session, openid=openid):
         assert request.volunteer_id is not None
         volunteer = await volunteers.get(session=ctx.session, volunteer_id=request.volunteer_id)
         helper = await users.by_id(session=ctx.session, user_id=volunteer.user_id)
         resident = await users.by_id(session=ctx.session, user_id=request.resident_id)
-        found.append(Talk(request, volunteer, helper, resident, volunteer.user_id == user.id))
+        found.append(Talk(request, volunteer, helper, resident, helper.openid == openid))
     return found
 
 
@@ -115,11 +114,11 @@ async def forward(ctx: Ctx, msg: Inbound, talk: Talk, text: str) -> str:
 
 
 @router.text(*CHAT, "check_status", "request_help", *VOLUNTEER_SIDE)
-async def talk(ctx: Ctx, msg: Inbound, parse: Parse | None, user: User) -> Any:
+async def talk(ctx: Ctx, msg: Inbound, parse: Parse | None) -> Any:
     text = (msg.text or "").strip()
-    if parse is None or not text or not await _may_be_talk(ctx, parse, text, user):
+    if parse is None or not text or not await _may_be_talk(ctx, parse, text, msg.openid):
         return PASS
-    talks = await talks_of(ctx, user)
+    talks = await talks_of(ctx, msg.openid)
     if not talks or _new_need(ctx, parse, talks):
         return PASS
     if parse.urgency == "emergency":
@@ -129,7 +128,8 @@ async def talk(ctx: Ctx, msg: Inbound, parse: Parse | None, user: User) -> Any:
         return chosen
     if chosen is None:
         numbers = [t.number for t in talks]
-        await dialog.ask(ctx, user, RelayFlow.WHICH, {"text": text, "numbers": numbers})
+        sender = talks[0].helper if talks[0].as_volunteer else talks[0].resident
+        await dialog.ask(ctx, sender, RelayFlow.WHICH, {"text": text, "numbers": numbers})
         options = "、".join(f"#{t.number}（{t.label(sender=False)}）" for t in talks[:5])
         return (
             f"您有几件正在进行的事：{options}。这条消息要转给谁？回复编号就行，例如“{numbers[0]}”。"
@@ -148,18 +148,19 @@ async def which_answer(ctx: Ctx, msg: Inbound, user: User, dialog_data: dict[str
     if bare is None or int(bare[1]) not in dialog_data.get("numbers", ()):
         return PASS  # not an answer: the question is dropped and the message read afresh
     number = int(bare[1])
-    found = next((t for t in await talks_of(ctx, user) if t.number == number), None)
+    found = next((t for t in await talks_of(ctx, msg.openid) if t.number == number), None)
     if found is None:
         return f"求助 #{number} 已经结束，消息没有转出。"
     return await forward(ctx, msg, found, str(dialog_data["text"]))
 
 
-async def _may_be_talk(ctx: Ctx, parse: Parse, text: str, user: User) -> bool:
+async def _may_be_talk(ctx: Ctx, parse: Parse, text: str, openid: str) -> bool:
     if parse.intent == "check_status":
         return _ADDRESSED.search(text) is not None
     if parse.intent in VOLUNTEER_SIDE:
         # A volunteer's 办完了 about a task or offer they hold stays a command; a resident's,
         # or one said after the task is done (菜放门口了), is words for the other side.
+        user = await users.get(session=ctx.session, openid=openid)
         volunteer = await volunteers.find(session=ctx.session, user_id=user.id)
         if volunteer is None or volunteer.id is None:
             return True

@@ -92,7 +92,7 @@ async def place_answer(
             return PASS
         if parse is None or parse.intent != "unknown":
             return PASS
-        if await conversations.open_for(session=ctx.session, user_id=_id(user)):
+        if await conversations.open_for(session=ctx.session, openid=msg.openid):
             return PASS  # not an answer: words for the volunteer of another request (relay)
         return "请告诉我是哪个小区、几号楼，例如“阳光花园3号楼”。不方便说的话，回复“不知道”。"
     await dialog.finish(ctx, user)

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from storage import conversations
 from storage.errors import Conflict, NotFound
 from storage.models import HelpRequest, RequestEvent, Status
 from storage.types import utcnow
@@ -102,6 +103,7 @@ async def transition(
     """
     assert request.id is not None
     allowed = tuple(allowed)
+    conversations.forget(session)  # an acceptance or an ending opens or closes one
     result = await session.execute(
         update(HelpRequest)
         .where(col(HelpRequest.id) == request.id, col(HelpRequest.status).in_(allowed))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -26,6 +28,17 @@ async def _delivered(c: Community, openid: str) -> None:
         await asyncio.sleep(0.02)
     rows = [(r.text[:20], r.status, r.last_error) for r in await c.outbox(openid)]
     raise AssertionError(f"messages to {openid} still queued: {rows}")
+
+
+@asynccontextmanager
+async def talking(
+    url: str, parser: Any, *, phone: str | None = None, ask: str | None = None
+) -> AsyncIterator[Community]:
+    """A community where 王阿姨 has taken 陈's errand: the two are in a conversation."""
+    async with community(url, parser) as c:
+        await c.volunteer("oWang", "王阿姨", ["errand"], phone=phone)
+        await _accepted(c, ask=ask)
+        yield c
 
 
 async def _accepted(c: Community, *, resident: str = "oChen", ask: str | None = None) -> str:
@@ -105,9 +118,7 @@ async def test_with_several_open_tasks_the_number_picks_one_or_the_bot_asks(
 async def test_the_relay_closes_with_the_request_and_both_are_told(
     sqlite_url: str, parser: Any
 ) -> None:
-    async with community(sqlite_url, parser) as c:
-        await c.volunteer("oWang", "王阿姨", ["errand"])
-        await _accepted(c)
+    async with talking(sqlite_url, parser) as c:
         await c.say("oWang", "完成 #1")
         assert "已转给求助居民" in await c.say("oWang", "菜放门口了")  # still open until closed
         reply = await c.say("oChen", "评价 #1 5分")
@@ -120,9 +131,7 @@ async def test_the_relay_closes_with_the_request_and_both_are_told(
 async def test_a_cancelled_request_ends_the_relay_with_a_notice(
     sqlite_url: str, parser: Any
 ) -> None:
-    async with community(sqlite_url, parser) as c:
-        await c.volunteer("oWang", "王阿姨", ["errand"])
-        await _accepted(c)
+    async with talking(sqlite_url, parser) as c:
         assert "不再转达" in await c.say("oChen", "取消 #1")
         assert any("已取消" in t and "不再转达" in t for t in await c.told("oWang"))
 
@@ -130,9 +139,7 @@ async def test_a_cancelled_request_ends_the_relay_with_a_notice(
 async def test_an_auto_closed_request_tells_both_the_relay_is_over(
     sqlite_url: str, parser: Any
 ) -> None:
-    async with community(sqlite_url, parser) as c:
-        await c.volunteer("oWang", "王阿姨", ["errand"])
-        await _accepted(c)
+    async with talking(sqlite_url, parser) as c:
         await c.say("oWang", "完成 #1")
         config = make_config(database={"url": sqlite_url})
         await followups.sweep(c.db, config, utcnow() + timedelta(days=4))
@@ -144,9 +151,12 @@ async def test_an_auto_closed_request_tells_both_the_relay_is_over(
 async def test_a_relay_the_window_blocks_waits_and_gives_the_phone(
     sqlite_url: str, parser: Any
 ) -> None:
-    async with community(sqlite_url, parser) as c:
-        await c.volunteer("oWang", "王阿姨", ["errand"], phone=WANG_PHONE)
-        await _accepted(c, ask=f"阳光花园3号楼，帮我去超市买点菜，电话{CHEN_PHONE}")
+    async with talking(
+        sqlite_url,
+        parser,
+        phone=WANG_PHONE,
+        ask=f"阳光花园3号楼，帮我去超市买点菜，电话{CHEN_PHONE}",
+    ) as c:
         await c.away("oWang")
         reply = await c.say("oChen", "门口等你")
         assert "收不到" in reply and "下次给公众号发消息" in reply and WANG_PHONE in reply
@@ -160,9 +170,7 @@ async def test_a_relay_the_window_blocks_waits_and_gives_the_phone(
 
 
 async def test_a_relayed_emergency_is_also_handled_as_one(sqlite_url: str, parser: Any) -> None:
-    async with community(sqlite_url, parser) as c:
-        await c.volunteer("oWang", "王阿姨", ["errand"])
-        await _accepted(c)
+    async with talking(sqlite_url, parser) as c:
         reply = await c.say("oChen", "我妈突然晕倒了，快来")
         assert "120" in reply and "已通知社区值班人员" in reply and "已转给志愿者王阿姨" in reply
         assert any("紧急" in t and "晕倒" in t for t in await c.told(ADMIN))
@@ -173,9 +181,7 @@ async def test_a_relayed_emergency_is_also_handled_as_one(sqlite_url: str, parse
 async def test_relayed_words_are_erased_and_purged_with_the_request(
     sqlite_url: str, parser: Any
 ) -> None:
-    async with community(sqlite_url, parser) as c:
-        await c.volunteer("oWang", "王阿姨", ["errand"])
-        await _accepted(c)
+    async with talking(sqlite_url, parser) as c:
         await c.say("oWang", "我到3号楼下了")
         await c.say("oChen", "门口等你")
         await c.say("oChen", "删除我的信息")
