@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from bot.core.router import Router
-from handlers import admin, common, feedback, phone, privacy, relay, resident, signup, volunteer
+from handlers import (
+    admin,
+    binding,
+    common,
+    feedback,
+    phone,
+    privacy,
+    relay,
+    resident,
+    signup,
+    volunteer,
+)
 
 
 def build_router() -> Router:
@@ -13,6 +24,7 @@ def build_router() -> Router:
     # earlier router wins, so the specific ones (admin, volunteer) come before the general.
     root.include(
         admin.router,
+        binding.router,
         signup.router,
         # Before the volunteer's and resident's readings of a sentence: words for the other
         # side of an accepted task are relayed, not taken as a new request or a task command.

@@ -31,6 +31,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(_config(args), scheduler=not args.no_scheduler)
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from bot.cli.simulate import simulate
+
+    return simulate(
+        db_path=Path(args.db),
+        host=args.host,
+        port=args.port,
+        simulator_port=args.simulator_port,
+        mode=args.mode,
+        reset=args.reset,
+    )
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port number: {value!r} (0 to 65535)")
+    return int(value)
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from bot.cli.serve import work
 
@@ -66,6 +85,12 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return parse(args.file, args.now)
 
 
+def cmd_qrcode(args: argparse.Namespace) -> int:
+    from bot.cli.qrcode import qrcode
+
+    return qrcode(_config(args), args.compound, args.community, args.out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="jinlin", description="近邻 neighbour mutual-aid server")
@@ -88,6 +113,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     worker.set_defaults(run=cmd_worker)
 
+    sim = commands.add_parser(
+        "simulate", help="the demo: Jinlin and a local WeChat simulator, no config needed"
+    )
+    sim.add_argument("--reset", action="store_true", help="start over with fresh demo data")
+    sim.add_argument("--port", type=_port, default=8080, help="Jinlin's port (default 8080)")
+    sim.add_argument(
+        "--simulator-port", type=_port, help="the simulator's port (default: Jinlin's + 1)"
+    )
+    sim.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    sim.add_argument(
+        "--mode",
+        choices=("plain", "compat", "safe"),
+        default="plain",
+        help="message encryption the simulator uses (default plain)",
+    )
+    sim.add_argument("--db", default="jinlin-demo.db", help="the demo database file")
+    sim.set_defaults(run=cmd_simulate)
+
     parse = commands.add_parser("parse", help="understand JSON-lines messages (shared/spec/nlp.md)")
     parse.add_argument("--now", help="local time relative times resolve against (default: now)")
     parse.add_argument("file", nargs="?", help="JSON lines {id, text} (default: standard input)")
@@ -106,6 +149,14 @@ def build_parser() -> argparse.ArgumentParser:
     requests = with_config(export_what.add_parser("requests", help="one row per request"))
     requests.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     requests.set_defaults(run=cmd_export_requests)
+
+    qrcode = with_config(
+        commands.add_parser("qrcode", help="a compound's QR code as a PNG, for its gate")
+    )
+    qrcode.add_argument("--compound", required=True, metavar="NAME", help="its name or alias")
+    qrcode.add_argument("--community", help="when two communities have a compound of that name")
+    qrcode.add_argument("--out", metavar="FILE.png", help="default: qrcode-<compound>.png")
+    qrcode.set_defaults(run=cmd_qrcode)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")

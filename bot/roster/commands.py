@@ -7,12 +7,25 @@ import logging
 from pathlib import Path
 from typing import TextIO
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.core.config import Config
-from bot.roster.formats import decode, export_header, export_line, read_roster
+from bot.roster.formats import (
+    Problem,
+    RosterRow,
+    decode,
+    export_header,
+    export_line,
+    format_hint,
+    read_roster,
+)
+from bot.runtime import open_configured
 from storage import migrate, roster
-from storage.db import Database, open_database
-from storage.errors import InvalidInput
-from storage.org import Place, ensure_place
+from storage.db import Database
+from storage.errors import Conflict, InvalidInput
+from storage.org import Place, add_aliases, ensure_place
+from storage.roster import VolunteerData
+from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -34,32 +47,66 @@ async def import_volunteers(config: Config, path: Path, out: TextIO) -> int:
     db = await _open(config)
     try:
         async with db.transaction() as session:
-            places: dict[tuple[str, str, str, str | None], Place] = {}
-            volunteers = []
-            for row in rows:
-                key = (row.street, row.community, row.compound, row.volunteer.building)
-                if key not in places:
-                    places[key] = await ensure_place(
-                        session=session,
-                        street=row.street,
-                        community=row.community,
-                        compound=row.compound,
-                        building=row.volunteer.building,
-                    )
-                volunteers.append((row.volunteer, places[key]))
-            created = await roster.upsert_volunteers(
-                session=session, volunteers=volunteers, task_limit=config.routing.task_limit
+            volunteers, taken, problems = await _placed(session, rows, problems)
+            result = await roster.upsert_volunteers(
+                session=session,
+                volunteers=volunteers,
+                task_limit=config.routing.task_limit,
+                at=utcnow(),
             )
     finally:
         await db.close()
-    logger.info("imported %d volunteers from %s, skipped %d", len(rows), path, len(problems))
+    problems += [Problem(taken[n].line, reason) for n, reason in result.refused.items()]
+    problems.sort(key=lambda problem: problem.line)
+    imported = len(volunteers) - len(result.refused)
+    logger.info("imported %d volunteers from %s, skipped %d", imported, path, len(problems))
     out.write(
-        f"imported {len(rows)} (created {created}, updated {len(rows) - created}), "
+        f"imported {imported} (created {result.created}, updated {imported - result.created}), "
         f"skipped {len(problems)}\n"
     )
-    for problem in problems:  # already in line order
+    if result.unbound:
+        out.write(
+            f"{result.unbound} without openid wait for their WeChat account: each is bound when "
+            "that person says 我想当志愿者 (or 绑定) in chat with the same phone and a worker "
+            "approves (同意绑定 #N)\n"
+        )
+    for problem in problems:
         out.write(f"{problem}\n")
+    if problems:
+        out.write(f"{format_hint()}\n")
     return 0
+
+
+async def _placed(
+    session: AsyncSession, rows: list[RosterRow], problems: list[Problem]
+) -> tuple[list[tuple[VolunteerData, Place]], list[RosterRow], list[Problem]]:
+    """Each row's volunteer with their place (created when new) and the compound's aliases;
+    a row whose aliases name another compound becomes a problem."""
+    places: dict[tuple[str, str, str, str | None], Place] = {}
+    volunteers: list[tuple[VolunteerData, Place]] = []
+    taken: list[RosterRow] = []
+    problems = list(problems)
+    for row in rows:
+        key = (row.street, row.community, row.compound, row.volunteer.building)
+        if key not in places:
+            places[key] = await ensure_place(
+                session=session,
+                street=row.street,
+                community=row.community,
+                compound=row.compound,
+                building=row.volunteer.building,
+            )
+        if row.aliases:
+            try:
+                await add_aliases(
+                    session=session, compound_id=places[key].compound_id, names=list(row.aliases)
+                )
+            except Conflict as exc:
+                problems.append(Problem(row.line, str(exc)))
+                continue
+        volunteers.append((row.volunteer, places[key]))
+        taken.append(row)
+    return volunteers, taken, problems
 
 
 async def export_requests(config: Config, fmt: str, out: TextIO) -> int:
@@ -78,7 +125,7 @@ async def export_requests(config: Config, fmt: str, out: TextIO) -> int:
 
 
 async def _open(config: Config) -> Database:
-    db = open_database(config.database.url)
+    db = await open_configured(config)
     if db.is_sqlite:
         # A single-machine install has no separate upgrade step; PostgreSQL's operators run it.
         try:

@@ -127,7 +127,7 @@ class WeChatProtocol:
             if message is None:
                 raise InvalidInput("empty body")
             return inbound_from(message)
-        except (ExpatError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (ExpatError, KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
             raise InvalidInput(f"malformed message XML ({exc.__class__.__name__})") from None
 
     def reply(self, envelope: Envelope, text: str | None) -> str:
@@ -158,5 +158,7 @@ def message_xml(fields: dict[str, Any]) -> str:
         if isinstance(value, int | float):
             parts.append(f"<{name}>{value}</{name}>")
         else:
-            parts.append(f"<{name}><![CDATA[{value}]]></{name}>")
+            # "]]>" inside the text would end the section: split it across two sections.
+            text = str(value).replace("]]>", "]]]]><![CDATA[>")
+            parts.append(f"<{name}><![CDATA[{text}]]></{name}>")
     return "<xml>" + "".join(parts) + "</xml>"

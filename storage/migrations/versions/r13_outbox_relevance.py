@@ -1,7 +1,7 @@
 """outbox messages name the request and purpose they depend on
 
 Revision ID: r13_outbox_relevance
-Revises: 0001
+Revises: s14_03
 Create Date: 2026-11-24 10:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "r13_outbox_relevance"
-down_revision: str | None = "0001"
+down_revision: str | None = "s14_03"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
