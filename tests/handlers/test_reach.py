@@ -110,3 +110,13 @@ async def test_an_offer_timeout_past_every_reachable_tier_escalates(
         request = await c.request(1)
         assert request.status == Status.ESCALATED
         assert [m.purpose for m in await c.outbox("oFar")] == ["offer"]
+
+
+async def test_assigning_an_out_of_reach_volunteer_tells_the_worker_to_call(
+    sqlite_url: str, parser: Any
+) -> None:
+    async with community(sqlite_url, parser) as c:
+        await c.volunteer("oImported", "李强", ["repair"], wrote=False, phone="13911112222")
+        await c.say("oR", "阳光花园3号楼，家里灯坏了找人修一下")
+        reply = await c.say(ADMIN, "派单 #1 李强")
+        assert "派给志愿者李强" in reply and "收不到" in reply and "13911112222" in reply
