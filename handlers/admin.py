@@ -54,11 +54,7 @@ async def assign(ctx: Ctx, msg: Inbound) -> str:
     if helper.openid in reached:
         return done
     # The worker is told what really happened: the notice waits until the volunteer writes.
-    call = (
-        f"请打电话告诉他/她：{volunteer.phone}。"
-        if volunteer.phone
-        else "请设法当面或电话告诉他/她。"
-    )
+    call = f"请打电话通知本人：{volunteer.phone}。" if volunteer.phone else "请当面或电话通知本人。"
     return f"{done}\n志愿者{volunteer.name}现在收不到公众号的消息（超过48小时没有发消息），{call}"
 
 
