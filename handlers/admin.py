@@ -9,7 +9,7 @@ from bot.core.context import Ctx
 from bot.core.inbound import Inbound
 from bot.core.router import Router
 from handlers import assignment, texts
-from storage import reach, requests, users, volunteers
+from storage import requests, users, volunteers
 from storage.errors import Conflict, NotFound
 from storage.models import Status
 
@@ -43,12 +43,7 @@ async def assign(ctx: Ctx, msg: Inbound) -> str:
     except Conflict:
         return f"#{number} 现在{texts.STATUS_WORDS.get(request.status, request.status)}，不能派单。"
     helper = await users.by_id(session=ctx.session, user_id=volunteer.user_id)
-    reached = await reach.reachable(
-        session=ctx.session,
-        people=[helper],
-        now=ctx.now,
-        template=bool(ctx.config.wechat.template_id),
-    )
+    reached = await assignment.reachable_now(ctx, [helper])
     await ctx.notify(helper.openid, "社区为您指派了一个任务：\n" + details)
     done = f"已把 #{number} 派给志愿者{volunteer.name}，并通知了居民。"
     if helper.openid in reached:

@@ -11,7 +11,7 @@ from bot.core.context import Ctx
 from handlers import texts
 from storage import offers, org, reach, relevance, requests, users, volunteers
 from storage.errors import Conflict, Forbidden
-from storage.models import HelpRequest, Status, Volunteer
+from storage.models import HelpRequest, Status, User, Volunteer
 from storage.org import Place
 
 logger = logging.getLogger(__name__)
@@ -37,6 +37,16 @@ async def place_of(ctx: Ctx, request: HelpRequest) -> Place | None:
     return await org.place_of(session=ctx.session, compound_id=request.compound_id)
 
 
+async def reachable_now(ctx: Ctx, people: list[User]) -> set[str]:
+    """The openids among `people` a message queued now reaches soon (storage/reach.py)."""
+    return await reach.reachable(
+        session=ctx.session,
+        people=people,
+        now=ctx.now,
+        template=bool(ctx.config.wechat.template_id),
+    )
+
+
 async def offer(ctx: Ctx, request: HelpRequest, *, from_tier: int = 0) -> Routed:
     """Offer the request to the best few volunteers a message reaches now, of the nearest tier
     (at or beyond `from_tier`) that has any; with nobody reachable in any tier, escalate to
@@ -57,12 +67,7 @@ async def offer(ctx: Ctx, request: HelpRequest, *, from_tier: int = 0) -> Routed
         exclude=await offers.not_to_ask(session=ctx.session, request_id=request.id),
     )
     found = [c for c in found if c.tier >= from_tier]
-    reached = await reach.reachable(
-        session=ctx.session,
-        people=[c.user for c in found],
-        now=ctx.now,
-        template=bool(ctx.config.wechat.template_id),
-    )
+    reached = await reachable_now(ctx, [c.user for c in found])
     batch = ctx.config.routing.offer_batch
     near = [c for c in found if c.user.openid in reached]
     if not near:

@@ -21,9 +21,9 @@ from typing import Any
 from bot.core.context import Ctx
 from bot.core.inbound import Inbound
 from bot.core.router import PASS, Router
-from handlers import dialog, texts
+from handlers import assignment, dialog, texts
 from nlp import Parse
-from storage import conversations, offers, org, reach, requests, users, volunteers
+from storage import conversations, offers, org, requests, users, volunteers
 from storage.models import HelpRequest, User, Volunteer
 
 router = Router("relay")
@@ -92,12 +92,7 @@ async def talks_of(ctx: Ctx, openid: str) -> list[Talk]:
 async def forward(ctx: Ctx, msg: Inbound, talk: Talk, text: str) -> str:
     """Send `text` to the other side of `talk`, record it, and say what became of it."""
     other = talk.other
-    reached = await reach.reachable(
-        session=ctx.session,
-        people=[other],
-        now=ctx.now,
-        template=bool(ctx.config.wechat.template_id),
-    )
+    reached = await assignment.reachable_now(ctx, [other])
     await ctx.notify(other.openid, f"#{talk.number} {talk.label(sender=True)}：{text}")
     await requests.add_event(
         session=ctx.session, request=talk.request, actor=msg.openid, kind="relayed", note=text
