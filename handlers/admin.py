@@ -9,7 +9,7 @@ from bot.core.context import Ctx
 from bot.core.inbound import Inbound
 from bot.core.router import Router
 from handlers import assignment, texts
-from storage import requests, volunteers
+from storage import requests, users, volunteers
 from storage.errors import Conflict, NotFound
 from storage.models import Status
 
@@ -42,11 +42,15 @@ async def assign(ctx: Ctx, msg: Inbound) -> str:
         )
     except Conflict:
         return f"#{number} 现在{texts.STATUS_WORDS.get(request.status, request.status)}，不能派单。"
-    await ctx.notify(
-        await volunteers.openid_of(session=ctx.session, volunteer_id=volunteer.id),
-        "社区为您指派了一个任务：\n" + details,
-    )
-    return f"已把 #{number} 派给志愿者{volunteer.name}，并通知了居民。"
+    helper = await users.by_id(session=ctx.session, user_id=volunteer.user_id)
+    reached = await assignment.reachable_now(ctx, [helper])
+    await ctx.notify(helper.openid, "社区为您指派了一个任务：\n" + details)
+    done = f"已把 #{number} 派给志愿者{volunteer.name}，并通知了居民。"
+    if helper.openid in reached:
+        return done
+    # The worker is told what really happened: the notice waits until the volunteer writes.
+    call = f"请打电话通知本人：{volunteer.phone}。" if volunteer.phone else "请当面或电话通知本人。"
+    return f"{done}\n志愿者{volunteer.name}现在收不到公众号的消息（超过48小时没有发消息），{call}"
 
 
 @router.text(command=("统计", "数据统计"), role=ADMIN)

@@ -13,13 +13,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core.config import Config
 from bot.core.context import Ctx, Notifier
 from handlers import assignment, texts
-from storage import requests, scheduled, users, volunteers
+from storage import relevance, requests, scheduled, users, volunteers
 from storage.db import Database
 from storage.followups import (
     Due,
@@ -38,6 +38,7 @@ from storage.models import HelpRequest, Status
 logger = logging.getLogger(__name__)
 
 Effect = Callable[[Ctx, HelpRequest], Awaitable[None]]
+NEWS_FOR = timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,8 @@ async def _remind(ctx: Ctx, request: HelpRequest) -> None:
         f"提醒：{texts.headline(request)} 约在 {texts.when_text(request, ctx.tz, ctx.local_now)}，"
         f"地点 {texts.place_text(place.compound if place else None, request, private=True)}。"
         f"去不了请回复“放弃 #{request.id}”。",
+        request_id=request.id,
+        purpose=relevance.TASK,
     )
 
 
@@ -96,6 +99,8 @@ async def _check_in(ctx: Ctx, request: HelpRequest) -> None:
         await volunteers.openid_of(session=ctx.session, volunteer_id=request.volunteer_id),
         f"{texts.headline(request)} 办完了吗？办完请回复“完成 #{request.id}”；"
         f"遇到困难去不了，请回复“放弃 #{request.id}”，我们另找人。",
+        request_id=request.id,
+        purpose=relevance.TASK,
     )
 
 
@@ -118,6 +123,16 @@ async def _close(ctx: Ctx, request: HelpRequest) -> None:
         to_status=Status.CLOSED,
         note="没有评分，自动结束",
     )
+    assert request.id is not None
+    resident = await users.by_id(session=ctx.session, user_id=request.resident_id)
+    people = [resident.openid]
+    if request.volunteer_id is not None:
+        people.append(
+            await volunteers.openid_of(session=ctx.session, volunteer_id=request.volunteer_id)
+        )
+    # News of an ending is worth little when read weeks later, on the next visit.
+    for openid in people:
+        await ctx.notify(openid, texts.conversation_closed(request), expires_at=ctx.now + NEWS_FOR)
 
 
 FOLLOW_UPS = (

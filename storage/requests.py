@@ -11,12 +11,16 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from storage import conversations
 from storage.errors import Conflict, NotFound
 from storage.models import HelpRequest, RequestEvent, Status
 from storage.types import utcnow
 
 ACTIVE = (Status.OPEN, Status.OFFERED, Status.ESCALATED, Status.ACCEPTED)
 WAITING = (Status.OPEN, Status.OFFERED, Status.ESCALATED)
+# Events whose note holds people's own words (a relayed message, a complaint): purged and
+# erased with the request's other personal fields.
+PERSONAL_NOTES = ("relayed", "complaint")
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,7 @@ async def transition(
     """
     assert request.id is not None
     allowed = tuple(allowed)
+    conversations.forget(session)  # an acceptance or an ending opens or closes one
     result = await session.execute(
         update(HelpRequest)
         .where(col(HelpRequest.id) == request.id, col(HelpRequest.status).in_(allowed))
@@ -181,8 +186,9 @@ async def average_score(*, session: AsyncSession, since: datetime) -> tuple[floa
 async def purge_personal(
     *, session: AsyncSession, request_ids: Sequence[int], place_too: bool = False
 ) -> None:
-    """Erase the personal fields of these requests, keeping what anonymous counts need (the
-    category, states, times and compound; the building too unless `place_too`)."""
+    """Erase the personal fields of these requests and the words in their history, keeping
+    what anonymous counts need (the category, states, times and compound; the building too
+    unless `place_too`)."""
     if not request_ids:
         return
     values: dict[str, Any] = dict(
@@ -192,6 +198,14 @@ async def purge_personal(
         values["building"] = None
     await session.execute(
         update(HelpRequest).where(col(HelpRequest.id).in_(request_ids)).values(**values)
+    )
+    await session.execute(
+        update(RequestEvent)
+        .where(
+            col(RequestEvent.request_id).in_(request_ids),
+            col(RequestEvent.kind).in_(PERSONAL_NOTES),
+        )
+        .values(note=None)
     )
 
 

@@ -15,7 +15,13 @@ from storage import outbox
 
 class Notify(Protocol):
     async def __call__(
-        self, openid: str, text: str, *, expires_at: datetime | None = None
+        self,
+        openid: str,
+        text: str,
+        *,
+        expires_at: datetime | None = None,
+        request_id: int | None = None,
+        purpose: str | None = None,
     ) -> None: ...
 
 
@@ -41,10 +47,12 @@ class Ctx:
         """A naive local wall-clock time as tz-aware UTC."""
         return local_time.replace(tzinfo=self.tz).astimezone(ZoneInfo("UTC"))
 
-    async def tell_admins(self, text: str) -> None:
+    async def tell_admins(
+        self, text: str, *, request_id: int | None = None, purpose: str | None = None
+    ) -> None:
         """Message every configured community worker."""
         for openid in self.config.admin.openids:
-            await self.notify(openid, text)
+            await self.notify(openid, text, request_id=request_id, purpose=purpose)
 
 
 class Notifier:
@@ -54,6 +62,21 @@ class Notifier:
         self._session = session
         self.queued = 0
 
-    async def __call__(self, openid: str, text: str, *, expires_at: datetime | None = None) -> None:
-        await outbox.enqueue(session=self._session, openid=openid, text=text, expires_at=expires_at)
+    async def __call__(
+        self,
+        openid: str,
+        text: str,
+        *,
+        expires_at: datetime | None = None,
+        request_id: int | None = None,
+        purpose: str | None = None,
+    ) -> None:
+        await outbox.enqueue(
+            session=self._session,
+            openid=openid,
+            text=text,
+            expires_at=expires_at,
+            request_id=request_id,
+            purpose=purpose,
+        )
         self.queued += 1

@@ -132,18 +132,23 @@ class Router:
     def candidates(
         self, inbound: Inbound, intent: str | None, state: str | None
     ) -> Iterator[Route]:
-        """The routes that match, in order: pending question, event, command, intent, fallback."""
+        """The routes that match, in order: pending question, event, command, intent, fallback.
+
+        A command or a menu click is never an answer: typed in the middle of a question, it
+        is done as a command (the question stays pending), not stored as the answer.
+        """
         if self._index is None:
             self._index = _Index(list(self.routes()))
         index = self._index
-        if state is not None:
-            yield from index.states.get(state, ())
         if inbound.kind == "event":
             for route in index.events.get(inbound.event or "", ()):
                 if not route.keys or inbound.event_key in route.keys:
                     yield route
             return
-        yield from index.commanded(inbound.text or "")
+        commanded = index.commanded(inbound.text or "")
+        if state is not None and not commanded:
+            yield from index.states.get(state, ())
+        yield from commanded
         if intent is not None:
             yield from index.intents.get(intent, ())
         yield from index.fallbacks

@@ -112,3 +112,10 @@ def test_a_misspelt_handler_argument_fails_at_registration() -> None:
         @router.text("greeting")
         async def hello(mgs: Inbound) -> str:
             return "hello"
+
+
+async def test_a_command_mid_question_is_a_command_not_an_answer() -> None:
+    # Regression: sign-up once stored "我的任务" as a volunteer's name.
+    assert await run("接单 #3", state="Flow.ASKING") == "not a volunteer"
+    assert await run(None, event="click", key="HELP", state="Flow.ASKING") == "help"
+    assert await run("接单了吗", state="Flow.ASKING") == "answer"
