@@ -66,6 +66,7 @@ async def test_help_shows_a_community_worker_the_worker_commands(
     async with community(sqlite_url, parser) as c:
         worker = await c.say(ADMIN, "帮助")
         assert "派单 #编号" in worker and "统计" in worker and "进度" in worker
+        assert "群发" in worker and "同意绑定" in worker
         assert "派单" not in await c.say("oR", "帮助")
 
 
