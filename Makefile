@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CONFIG ?= $(if $(wildcard config.toml),config.toml,config.example.toml)
 
-.PHONY: serve test lint bench install
+.PHONY: serve test lint bench install train evaluate
 
 install: $(STAMP)
 
@@ -26,6 +26,14 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
+
+# Refit the parser's learned scorer to the labelled data and rewrite nlp/weights.json
+# (byte for byte the same on every run); then `make evaluate` for honest scores.
+train: $(STAMP)
+	$(BIN)/python -m nlp.training
+
+evaluate: $(STAMP)
+	$(BIN)/python -m nlp.evaluate
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_parse.py

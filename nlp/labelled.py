@@ -14,6 +14,8 @@ from typing import Any
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "nlp"
 TRAIN_FILE = FIXTURES / "train.jsonl"
 DEVSET_FILE = FIXTURES / "devset.jsonl"
+# Messages we wrote ourselves for every input variety; used only ever to train.
+OWN_FILE = FIXTURES / "own.jsonl"
 
 Row = dict[str, Any]
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
+
+VARIANTS = Path(__file__).with_name("variants.toml")
 
 # Full-width ASCII (Ｕ+FF01..FF5E) and the ideographic space fold to their ASCII forms.
 _FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
@@ -13,6 +17,7 @@ _FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 _NOISE = re.compile(r"[^\w:#\-]+")
 _WIDE = re.compile("[\uff01-\uff5e\u3000]")
 _STARS = re.compile("[⭐★☆🌟]")
+_LATIN = re.compile("[a-z0-9]")
 # Characters OpenCC's t2s changes only inside a phrase (土坏 -> 土坯, 藉口 -> 借口, 沈默 -> 沉默,
 # 瞭解 -> 了解), which converting characters one at a time cannot reveal. From OpenCC 1.4's
 # TSPhrases; test_nlp_normalize checks them against the installed dictionaries.
@@ -26,21 +31,44 @@ def has_stars(text: str) -> bool:
     return _STARS.search(text) is not None
 
 
-class Normalizer:
-    """Full-width folding, traditional-to-simplified, lower case, typo fixes, noise to spaces."""
+def load_variants(path: Path = VARIANTS) -> dict[str, str]:
+    """Every table of variants.toml merged into one: written form -> Mandarin."""
+    with path.open("rb") as fh:
+        tables = tomllib.load(fh)
+    merged: dict[str, str] = {}
+    for table in tables.values():
+        merged.update(table)
+    return merged
 
-    def __init__(self, typos: Iterable[tuple[str, str]]) -> None:
+
+class Normalizer:
+    """Full-width folding, traditional-to-simplified, lower case, noise to spaces, then
+    dialect, regional, homophone and typo forms to Mandarin (nlp/variants.toml)."""
+
+    def __init__(self, fixes: Iterable[tuple[str, str]]) -> None:
         import opencc  # imported here so importing nlp stays cheap
 
         self._convert: Any = opencc.OpenCC("t2s").convert
         # Most messages are written in simplified characters already, and a search for the
         # characters t2s can change costs a tenth of the conversion itself.
         self._convertible = convertible(self._convert)
-        fixes = dict(typos)
-        self._fixes = fixes
-        # One pass over the text, longest slip first, instead of one scan per slip.
-        ordered = sorted(fixes, key=len, reverse=True)
-        self._slips = re.compile("|".join(re.escape(w) for w in ordered)) if fixes else None
+        self._fixes = self._canonical_keys(fixes)
+        self._slips = _alternation(self._fixes) if self._fixes else None
+
+    def _canonical_keys(self, fixes: Iterable[tuple[str, str]]) -> dict[str, str]:
+        """Keys as a message looks when they are compared: converted, folded, lower case."""
+        pairs = list(fixes)
+        keys = [key.translate(_FOLD) for key, _ in pairs]
+        # One conversion call for every key at once (a newline never occurs in a key).
+        converted = self._convert("\n".join(keys)).split("\n")
+        if len(converted) != len(keys):  # pragma: no cover - a converter that joins lines
+            converted = [self._convert(key) for key in keys]
+        out: dict[str, str] = {}
+        for key, (_, value) in zip(converted, pairs, strict=True):
+            key = _NOISE.sub(" ", key.lower()).strip()
+            if key:
+                out[key] = value
+        return out
 
     def __call__(self, text: str) -> str:
         """The canonical form of one message."""
@@ -48,13 +76,31 @@ class Normalizer:
             text = text.translate(_FOLD)
         if self._convertible.search(text):
             text = self._convert(text)
-        text = text.lower()
+        text = _NOISE.sub(" ", text.lower())
         if self._slips:
             text = self._slips.sub(self._fix, text)
-        return _NOISE.sub(" ", text).strip()
+        return text.strip()
 
     def _fix(self, match: re.Match[str]) -> str:
         return self._fixes[match.group()]
+
+
+def _alternation(keys: Iterable[str]) -> re.Pattern[str]:
+    """One pattern for every key, longest first; Latin keys match whole words only.
+
+    A word boundary is checked after a Latin key's first letter (f(?<![a-z0-9]f)ire), so
+    every branch still opens with a literal the regex engine rejects at a glance.
+    """
+    branches = []
+    for key in sorted(keys, key=lambda k: (-len(k), k)):
+        branch = re.escape(key)
+        if _LATIN.match(key[0]):
+            first = re.escape(key[0])
+            branch = f"{first}(?<![a-z0-9]{first}){re.escape(key[1:])}"
+        if _LATIN.match(key[-1]):
+            branch += "(?![a-z0-9])"
+        branches.append(branch)
+    return re.compile("|".join(branches))
 
 
 def convertible(convert: Callable[[str], str]) -> re.Pattern[str]:

@@ -7,14 +7,17 @@ import threading
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from nlp.beneficiary import BeneficiaryReader
+from nlp.features import message_features
 from nlp.intent import IntentFacts, decide_intent, intent_tags
 from nlp.lexicon import load_lexicon
 from nlp.model import Parse
 from nlp.need import categories, category_tags, urgency
-from nlp.normalize import Normalizer, has_stars
+from nlp.normalize import Normalizer, has_stars, load_variants
 from nlp.numerals import NUM_CHARS
+from nlp.scorer import LinearScorer
 from nlp.segmenter import Segmenter
 from nlp.signals import CueIndex, Signals
 from nlp.slots import read_phone, read_score_number, read_task_ref
@@ -40,13 +43,34 @@ def _asks(signals: Signals, text: str, start: int, end: int) -> bool:
     return any(left <= offset < right for offset, _ in signals.positions("plea"))
 
 
+class Reading(NamedTuple):
+    """One message as the rules read it, before any decision."""
+
+    compound: str | None
+    clean: str
+    tokens: list[str]
+    signals: Signals
+    numbered: bool
+    facts: IntentFacts
+    touched: tuple[str, ...]
+    skills: tuple[str, ...]
+
+
 class Parser:
     """Turns chat messages into Parses; built once at start-up, then pure and thread-safe."""
 
-    def __init__(self, extra_lexicon: Path | None = None, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        extra_lexicon: Path | None = None,
+        cache_dir: Path | None = None,
+        weights: Path | None = None,
+        use_model: bool = True,
+    ) -> None:
         lexicon = load_lexicon(extra_lexicon)
+        self.model = LinearScorer.load(weights) if use_model else None
         self._lexicon = lexicon
-        self._normalize = Normalizer(lexicon.typos)
+        # The lexicon's own [typos] (an extra lexicon may add some) after the shipped table.
+        self._normalize = Normalizer([*load_variants().items(), *lexicon.typos])
         self._index = CueIndex(lexicon)
         self._intents = intent_tags(lexicon.intent_order)
         self._categories = category_tags(lexicon.category_order)
@@ -73,16 +97,36 @@ class Parser:
             # Replaced whole, so a parse running meanwhile sees either the old or the new set.
             self._compounds = Compounds(pairs)
 
-    def parse(self, text: str, now: datetime) -> Parse:
-        """What one message means; `now` is the naive local (Asia/Shanghai) wall-clock time."""
-        lexicon = self._lexicon
+    def read(self, text: str) -> Reading:
+        """What the rules see in one message: normalised text, words, cue hits, commands."""
         compound, clean = self._compounds.find(self._normalize(text))
-        signals = self._index.scan(clean, self._segmenter.cut(clean))
+        tokens = self._segmenter.cut(clean)
+        signals = self._index.scan(clean, tokens)
         numbered = _NUMERAL.search(clean) is not None
         task_ref = read_task_ref(clean) if numbered else None
         score_number = read_score_number(clean) if numbered else None
         touched, skills = categories(signals, self._categories)
         facts = IntentFacts(bool(touched), task_ref is not None, score_number, has_stars(text))
+        return Reading(compound, clean, tokens, signals, numbered, facts, touched, skills)
+
+    def features(self, text: str) -> list[str]:
+        """The learned scorer's features of one message (see nlp.features)."""
+        reading = self.read(text)
+        return message_features(reading.clean, reading.tokens, reading.signals.hits)
+
+    def parse(self, text: str, now: datetime) -> Parse:
+        """What one message means; `now` is the naive local (Asia/Shanghai) wall-clock time."""
+        lexicon = self._lexicon
+        reading = self.read(text)
+        compound, clean, signals, numbered = (
+            reading.compound,
+            reading.clean,
+            reading.signals,
+            reading.numbered,
+        )
+        touched, skills, facts = reading.touched, reading.skills, reading.facts
+        task_ref = read_task_ref(clean) if numbered else None
+        score_number = facts.score_number
         intent = decide_intent(signals, self._intents, facts)
         when = None
         if intent in _DESCRIBES_PROBLEM:
