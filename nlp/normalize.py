@@ -53,7 +53,7 @@ class Normalizer:
         # characters t2s can change costs a tenth of the conversion itself.
         self._convertible = convertible(self._convert)
         self._fixes = self._canonical_keys(fixes)
-        self._slips = _alternation(self._fixes) if self._fixes else None
+        self._slips = word_alternation(self._fixes) if self._fixes else None
 
     def _canonical_keys(self, fixes: Iterable[tuple[str, str]]) -> dict[str, str]:
         """Keys as a message looks when they are compared: converted, folded, lower case."""
@@ -85,7 +85,7 @@ class Normalizer:
         return self._fixes[match.group()]
 
 
-def _alternation(keys: Iterable[str]) -> re.Pattern[str]:
+def word_alternation(keys: Iterable[str]) -> re.Pattern[str]:
     """One pattern for every key, longest first; Latin keys match whole words only.
 
     A word boundary is checked after a Latin key's first letter (f(?<![a-z0-9]f)ire), so

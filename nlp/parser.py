@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from nlp.beneficiary import BeneficiaryReader
+from nlp.combine import choose_category, choose_intent, choose_urgency
+from nlp.danger import Danger, DangerDetector
 from nlp.features import message_features
 from nlp.intent import IntentFacts, decide_intent, intent_tags
 from nlp.lexicon import load_lexicon
@@ -51,9 +53,11 @@ class Reading(NamedTuple):
     tokens: list[str]
     signals: Signals
     numbered: bool
+    task_ref: str | None
     facts: IntentFacts
     touched: tuple[str, ...]
     skills: tuple[str, ...]
+    danger: Danger | None
 
 
 class Parser:
@@ -68,7 +72,8 @@ class Parser:
     ) -> None:
         lexicon = load_lexicon(extra_lexicon)
         self.model = LinearScorer.load(weights) if use_model else None
-        self._lexicon = lexicon
+        self._scores = lexicon.scores
+        self._danger = DangerDetector.load(lexicon.category_order)
         # The lexicon's own [typos] (an extra lexicon may add some) after the shipped table.
         self._normalize = Normalizer([*load_variants().items(), *lexicon.typos])
         self._index = CueIndex(lexicon)
@@ -107,27 +112,27 @@ class Parser:
         score_number = read_score_number(clean) if numbered else None
         touched, skills = categories(signals, self._categories)
         facts = IntentFacts(bool(touched), task_ref is not None, score_number, has_stars(text))
-        return Reading(compound, clean, tokens, signals, numbered, facts, touched, skills)
+        danger = self._danger.read(clean)
+        return Reading(
+            compound, clean, tokens, signals, numbered, task_ref, facts, touched, skills, danger
+        )
 
     def features(self, text: str) -> list[str]:
         """The learned scorer's features of one message (see nlp.features)."""
-        reading = self.read(text)
-        return message_features(reading.clean, reading.tokens, reading.signals.hits)
+        return _features(self.read(text))
 
     def parse(self, text: str, now: datetime) -> Parse:
         """What one message means; `now` is the naive local (Asia/Shanghai) wall-clock time."""
-        lexicon = self._lexicon
         reading = self.read(text)
-        compound, clean, signals, numbered = (
-            reading.compound,
+        clean, signals, numbered, danger = (
             reading.clean,
             reading.signals,
             reading.numbered,
+            reading.danger,
         )
-        touched, skills, facts = reading.touched, reading.skills, reading.facts
-        task_ref = read_task_ref(clean) if numbered else None
-        score_number = facts.score_number
-        intent = decide_intent(signals, self._intents, facts)
+        guesses = self.model.score(_features(reading)) if self.model else None
+        rule = decide_intent(signals, self._intents, reading.facts)
+        intent, sure = choose_intent(rule, guesses, danger)
         when = None
         if intent in _DESCRIBES_PROBLEM:
             # Requests and complaints tell a story too (晚上黑漆漆的, 说好上午来): a bare
@@ -137,12 +142,13 @@ class Parser:
             when = self._when.read(clean, now)
         category = level = score = None
         if intent == "request_help":
-            category = touched[0] if touched else "other"
-            level = urgency(signals, when is not None and when.at.date() == now.date())
+            category = choose_category(reading.touched, guesses, danger)
+            today = when is not None and when.at.date() == now.date()
+            level = choose_urgency(urgency(signals, today), guesses, danger)
         elif intent == "rate_service":
-            score = score_number
+            score = reading.facts.score_number
             if score is None:
-                score = next((lexicon.scores[w] for w in signals.words("score")), None)
+                score = next((self._scores[w] for w in signals.words("score")), None)
         return Parse(
             intent=intent,
             category=category,
@@ -151,10 +157,25 @@ class Parser:
             where=self._where.read(clean) if numbered else None,
             phone=read_phone(clean) if numbered else None,
             score=score,
-            task_ref=task_ref,
-            compound=compound,
-            skills=skills,
+            task_ref=reading.task_ref,
+            compound=reading.compound,
+            skills=reading.skills,
             beneficiary=self._beneficiary.read(clean) if intent in _RESIDENT else None,
             when_at=when.at if when else None,
             when_has_time=bool(when and when.has_time),
+            sure=sure,
         )
+
+
+def _features(reading: Reading) -> list[str]:
+    tags = list(reading.signals.hits)
+    if reading.danger:
+        tags += reading.danger.tags()
+    facts = reading.facts
+    if facts.stars:
+        tags.append("f:stars")
+    if facts.has_task_ref:
+        tags.append("f:task")
+    if facts.score_number is not None:
+        tags.append("f:score")
+    return message_features(reading.clean, reading.tokens, tags)

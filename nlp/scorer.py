@@ -34,7 +34,8 @@ class LinearScorer:
 
     def __init__(self, document: dict[str, Any]) -> None:
         heads = document["heads"]
-        self.fields: tuple[str, ...] = tuple(heads)
+        # The order of the fields' columns in every weight row (the heads table is sorted).
+        self.fields: tuple[str, ...] = tuple(document["fields"])
         self._classes = [tuple(heads[name]["classes"]) for name in self.fields]
         bias: list[float] = []
         for name in self.fields:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from nlp.labelled import OWN_FILE, Row, devset, numbered_rows, train_part
+from nlp.labelled import OWN_FILE, TEAM_FILE, Row, devset, numbered_rows, train_part
 from nlp.parser import Parser
 from nlp.scorer import DEFAULT_WEIGHTS
 
@@ -38,8 +38,9 @@ PRUNE = 0.01
 
 
 def own_rows() -> list[Row]:
-    """Our own written messages (every input variety of the contract); training only."""
-    return [row for _, row in numbered_rows(OWN_FILE)] if OWN_FILE.exists() else []
+    """Messages we wrote ourselves: every input variety of the contract, and the team's
+    older set; only ever in training, never scored."""
+    return [row for path in (OWN_FILE, TEAM_FILE) for _, row in numbered_rows(path)]
 
 
 def training_rows() -> list[Row]:
@@ -87,7 +88,7 @@ def fit(features: Sequence[list[str]], rows: Sequence[Row]) -> dict[str, Any]:
         if max(abs(w) for w in rounded) >= PRUNE:
             weights[feature] = [w if w else 0 for w in rounded]
     meta = {"messages": len(rows), "features": len(weights), "min_count": MIN_COUNT}
-    return {"heads": heads, "meta": meta, "weights": weights}
+    return {"fields": list(HEADS), "heads": heads, "meta": meta, "weights": weights}
 
 
 def _matrix(features: Sequence[list[str]], column: dict[str, int], csr: Any, np: Any) -> Any:
@@ -106,7 +107,8 @@ def _matrix(features: Sequence[list[str]], column: dict[str, int], csr: Any, np:
 def dump(document: dict[str, Any]) -> str:
     """The weights file's text: sorted keys, one feature per line, so diffs stay readable."""
     head = {key: value for key, value in document.items() if key != "weights"}
-    lines = ["{", f'"heads": {json.dumps(head["heads"], ensure_ascii=False, sort_keys=True)},']
+    lines = ["{", f'"fields": {json.dumps(head["fields"])},']
+    lines.append(f'"heads": {json.dumps(head["heads"], ensure_ascii=False, sort_keys=True)},')
     lines.append(f'"meta": {json.dumps(head["meta"], sort_keys=True)},')
     lines.append('"weights": {')
     items = sorted(document["weights"].items())
