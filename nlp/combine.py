@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from nlp.danger import Danger
 from nlp.intent import RuleIntent
-from nlp.scorer import Guess
+from nlp.scorer import Scores
 
 # The scorer overrules a word of an intent's own list only when at least this sure.
 OVERRULE_CUE = 0.8
@@ -39,9 +39,7 @@ class Intent(NamedTuple):
     sure: bool
 
 
-def choose_intent(
-    rule: RuleIntent, guesses: dict[str, Guess] | None, danger: Danger | None
-) -> Intent:
+def choose_intent(rule: RuleIntent, guesses: Scores | None, danger: Danger | None) -> Intent:
     """The intent of a message from the rules' and the scorer's."""
     if guesses is None:
         return Intent(rule.name, True)
@@ -57,9 +55,7 @@ def choose_intent(
     return Intent(guess.label, sure)
 
 
-def choose_category(
-    touched: tuple[str, ...], guesses: dict[str, Guess] | None, danger: Danger | None
-) -> str:
+def choose_category(touched: tuple[str, ...], guesses: Scores | None, danger: Danger | None) -> str:
     """The category of a help request."""
     if danger and danger.now and danger.category:
         return danger.category
@@ -73,7 +69,7 @@ def choose_category(
     return guess.label
 
 
-def choose_urgency(rule: str, guesses: dict[str, Guess] | None, danger: Danger | None) -> str:
+def choose_urgency(rule: str, guesses: Scores | None, danger: Danger | None) -> str:
     """The urgency of a help request, from the rules' reading (urgent words, today)."""
     if danger and danger.now:
         return "emergency"
@@ -81,10 +77,10 @@ def choose_urgency(rule: str, guesses: dict[str, Guess] | None, danger: Danger |
         return rule
     if danger is None and guesses["urgency"].probability("emergency") >= EMERGENCY:
         return "emergency"  # what the table lacks; never where its guards doubted a sign
-    return "normal" if rule == "emergency" else rule
+    return rule
 
 
-def _maybe_emergency(guesses: dict[str, Guess], danger: Danger | None) -> bool:
+def _maybe_emergency(guesses: Scores, danger: Danger | None) -> bool:
     if danger is not None:
         return danger.now
     return guesses["urgency"].probability("emergency") >= EMERGENCY

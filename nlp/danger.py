@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nlp.normalize import word_alternation
+from nlp.leads import lead_chars
+from nlp.phrases import Phrases
 
 DEFAULT_TABLE = Path(__file__).with_name("danger.toml")
 # How far before a sign a worry word (万一, 怕) still makes it a worry, within its clause.
@@ -66,15 +67,17 @@ class DangerDetector:
                 word_sign.setdefault(word, name)
             self._patterns += [(re.compile(p), name) for p in group.get("patterns", ())]
         self._word_sign = word_sign
-        self._words = word_alternation(word_sign)
+        self._words = Phrases(word_sign)
+        # A pattern runs only on a message holding a character its matches can start with.
+        self._pattern_leads = [lead_chars(pattern) for pattern, _ in self._patterns]
         # Every pattern's match holds one of these characters; most messages have none.
         self._rank = rank
         self._worry = tuple(guards["worry"])
         self._negations = tuple(guards["negation"])
-        self._over = word_alternation(guards["over"])
-        self._past = word_alternation(guards["past"])
-        self._still = word_alternation(guards["still"])
-        self._drill = word_alternation(guards["drill"])
+        self._over = Phrases(guards["over"])
+        self._past = Phrases(guards["past"])
+        self._still = Phrases(guards["still"])
+        self._drill = Phrases(guards["drill"])
 
     @classmethod
     def load(cls, category_order: Iterable[str], path: Path = DEFAULT_TABLE) -> DangerDetector:
@@ -85,7 +88,10 @@ class DangerDetector:
     def read(self, text: str) -> Danger | None:
         """The danger a normalised message reports, or None when it reports none."""
         hits = [(m.start(), self._word_sign[m.group()]) for m in self._words.finditer(text)]
-        for pattern, name in self._patterns:
+        chars = set(text)
+        for (pattern, name), lead in zip(self._patterns, self._pattern_leads, strict=True):
+            if lead is not None and lead.isdisjoint(chars):
+                continue
             match = pattern.search(text)
             if match:
                 hits.append((match.start(), name))

@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from nlp.phrases import Phrases
+
 VARIANTS = Path(__file__).with_name("variants.toml")
 
 # Full-width ASCII (Ｕ+FF01..FF5E) and the ideographic space fold to their ASCII forms.
@@ -17,7 +19,6 @@ _FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 _NOISE = re.compile(r"[^\w:#\-]+")
 _WIDE = re.compile("[\uff01-\uff5e\u3000]")
 _STARS = re.compile("[⭐★☆🌟]")
-_LATIN = re.compile("[a-z0-9]")
 # Characters OpenCC's t2s changes only inside a phrase (土坏 -> 土坯, 藉口 -> 借口, 沈默 -> 沉默,
 # 瞭解 -> 了解), which converting characters one at a time cannot reveal. From OpenCC 1.4's
 # TSPhrases; test_nlp_normalize checks them against the installed dictionaries.
@@ -53,7 +54,7 @@ class Normalizer:
         # characters t2s can change costs a tenth of the conversion itself.
         self._convertible = convertible(self._convert)
         self._fixes = self._canonical_keys(fixes)
-        self._slips = word_alternation(self._fixes) if self._fixes else None
+        self._slips = Phrases(self._fixes)
 
     def _canonical_keys(self, fixes: Iterable[tuple[str, str]]) -> dict[str, str]:
         """Keys as a message looks when they are compared: converted, folded, lower case."""
@@ -77,30 +78,7 @@ class Normalizer:
         if self._convertible.search(text):
             text = self._convert(text)
         text = _NOISE.sub(" ", text.lower())
-        if self._slips:
-            text = self._slips.sub(self._fix, text)
-        return text.strip()
-
-    def _fix(self, match: re.Match[str]) -> str:
-        return self._fixes[match.group()]
-
-
-def word_alternation(keys: Iterable[str]) -> re.Pattern[str]:
-    """One pattern for every key, longest first; Latin keys match whole words only.
-
-    A word boundary is checked after a Latin key's first letter (f(?<![a-z0-9]f)ire), so
-    every branch still opens with a literal the regex engine rejects at a glance.
-    """
-    branches = []
-    for key in sorted(keys, key=lambda k: (-len(k), k)):
-        branch = re.escape(key)
-        if _LATIN.match(key[0]):
-            first = re.escape(key[0])
-            branch = f"{first}(?<![a-z0-9]{first}){re.escape(key[1:])}"
-        if _LATIN.match(key[-1]):
-            branch += "(?![a-z0-9])"
-        branches.append(branch)
-    return re.compile("|".join(branches))
+        return self._slips.sub(self._fixes, text).strip()
 
 
 def convertible(convert: Callable[[str], str]) -> re.Pattern[str]:

@@ -178,4 +178,4 @@ def _features(reading: Reading) -> list[str]:
         tags.append("f:task")
     if facts.score_number is not None:
         tags.append("f:score")
-    return message_features(reading.clean, reading.tokens, tags)
+    return message_features(reading.clean, tags)
