@@ -22,7 +22,7 @@ KEEP_PRECEDENCE = 0.3
 SURE = 0.5
 # The scorer alone makes a request an emergency at this probability (the detector, with
 # its guards, does most of the work; this catches what its table lacks).
-EMERGENCY = 0.35
+EMERGENCY = 0.25
 # A message with a danger sign stays a request for help unless the scorer is this sure it is
 # something else (a volunteer's report, a cancellation).
 KEEP_OTHER = 0.9

@@ -19,7 +19,7 @@ from nlp.leads import lead_chars
 from nlp.phrases import Phrases
 
 DEFAULT_TABLE = Path(__file__).with_name("danger.toml")
-# How far before a sign a worry word (万一, 怕) still makes it a worry, within its clause.
+# How far before a sign a worry or past word (万一, 昨天) still counts, within its clause.
 _WORRY_REACH = 12
 
 
@@ -75,7 +75,9 @@ class DangerDetector:
         self._worry = tuple(guards["worry"])
         self._negations = tuple(guards["negation"])
         self._over = Phrases(guards["over"])
-        self._past = Phrases(guards["past"])
+        self._past = tuple(guards["past"])
+        self._chronic = Phrases(guards["chronic"])
+        self._again = Phrases(guards["again"])
         self._still = Phrases(guards["still"])
         self._drill = Phrases(guards["drill"])
 
@@ -116,7 +118,10 @@ class DangerDetector:
             # and the scorer is not to find one in the same words either.
             return Danger(tuple(dict.fromkeys(doubted)), None, now=False, over=False)
         over = self._over.search(text) is not None
-        past = self._past.search(text) is not None and self._still.search(text) is None
+        still = self._still.search(text) is not None
+        past = (
+            not still and all(self._before(text, offset, self._past) for offset, _ in hits)
+        ) or (self._chronic.search(text) is not None and self._again.search(text) is None)
         drill = self._drill.search(text) is not None
         found = [self._signs[n].category for n in names if self._signs[n].category]
         category = min(found, key=self._rank.__getitem__) if found else None
@@ -125,6 +130,15 @@ class DangerDetector:
     def _worried(self, text: str, offset: int) -> bool:
         """Whether a worry word (万一, 怕) comes shortly before the offset in its clause, or
         a negation (点不着火, 没有燃气味) right before it."""
-        start = max(text.rfind(" ", 0, offset) + 1, offset - _WORRY_REACH)
-        before = text[start:offset]
+        before = self._clause_before(text, offset)
         return before.endswith(self._negations) or any(word in before for word in self._worry)
+
+    def _before(self, text: str, offset: int, words: tuple[str, ...]) -> bool:
+        """Whether one of the words comes shortly before the offset in its clause."""
+        before = self._clause_before(text, offset)
+        return any(word in before for word in words)
+
+    @staticmethod
+    def _clause_before(text: str, offset: int) -> str:
+        start = max(text.rfind(" ", 0, offset) + 1, offset - _WORRY_REACH)
+        return text[start:offset]
