@@ -14,10 +14,10 @@ from nlp.intent import RuleIntent
 from nlp.scorer import Scores
 
 # The scorer overrules a word of an intent's own list only when at least this sure.
-OVERRULE_CUE = 0.8
+OVERRULE_CUE = 0.5
 # The rules' first category (by the contract's precedence) stands when the scorer gives it
 # at least this probability.
-KEEP_PRECEDENCE = 0.3
+KEEP_PRECEDENCE = 0.1
 # Below this confidence in its intent, the parse is not sure: the bot asks before acting.
 SURE = 0.5
 # The scorer alone makes a request an emergency at this probability (the detector, with
@@ -51,7 +51,10 @@ def choose_intent(rule: RuleIntent, guesses: Scores | None, danger: Danger | Non
         return Intent(rule.name, True)
     if rule.strength == "cue" and guess.confidence < OVERRULE_CUE:
         return Intent(rule.name, True)
-    sure = guess.confidence >= SURE or _maybe_emergency(guesses, danger)
+    # Sure when the scorer is, when the rules found the same by a word of their own, or
+    # when the message may be an emergency (which must never wait for an answer).
+    agreed = rule.name == guess.label and rule.strength != "fallback"
+    sure = guess.confidence >= SURE or agreed or _maybe_emergency(guesses, danger)
     return Intent(guess.label, sure)
 
 

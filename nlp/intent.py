@@ -66,7 +66,8 @@ def decide_intent(
     if "thanks_for_help" in hits:
         return RuleIntent("thanks", "cue")
     if facts.has_category or plea:
-        return RuleIntent("request_help", "fallback")
+        # A plea about a need (帮我买菜) is the rules' own sign of a request.
+        return RuleIntent("request_help", "cue" if help_like else "fallback")
     if "i:thanks" in hits:
         return RuleIntent("thanks", "fallback")
     if "i:greeting" in hits:

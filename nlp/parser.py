@@ -178,4 +178,6 @@ def _features(reading: Reading) -> list[str]:
         tags.append("f:task")
     if facts.score_number is not None:
         tags.append("f:score")
+    if facts.has_category and "plea" in reading.signals.hits:
+        tags.append("f:asks")  # a plea about a need: the rules' own sign of a request
     return message_features(reading.clean, tags)
