@@ -68,8 +68,17 @@ class DangerDetector:
             self._patterns += [(re.compile(p), name) for p in group.get("patterns", ())]
         self._word_sign = word_sign
         self._words = Phrases(word_sign)
-        # A pattern runs only on a message holding a character its matches can start with.
-        self._pattern_leads = [lead_chars(pattern) for pattern, _ in self._patterns]
+        # A pattern runs only on a message holding a character its matches can start with:
+        # lead character -> the numbers of the patterns that can start with it.
+        self._by_lead: dict[str, list[int]] = {}
+        self._always: list[int] = []
+        for number, (pattern, _) in enumerate(self._patterns):
+            lead = lead_chars(pattern)
+            if lead is None:
+                self._always.append(number)
+            for ch in lead or ():
+                self._by_lead.setdefault(ch, []).append(number)
+        self._leads = frozenset(self._by_lead)
         # Every pattern's match holds one of these characters; most messages have none.
         self._rank = rank
         self._worry = tuple(guards["worry"])
@@ -90,10 +99,11 @@ class DangerDetector:
     def read(self, text: str) -> Danger | None:
         """The danger a normalised message reports, or None when it reports none."""
         hits = [(m.start(), self._word_sign[m.group()]) for m in self._words.finditer(text)]
-        chars = set(text)
-        for (pattern, name), lead in zip(self._patterns, self._pattern_leads, strict=True):
-            if lead is not None and lead.isdisjoint(chars):
-                continue
+        numbers = set(self._always)
+        for ch in self._leads.intersection(text):
+            numbers.update(self._by_lead[ch])
+        for number in sorted(numbers):
+            pattern, name = self._patterns[number]
             match = pattern.search(text)
             if match:
                 hits.append((match.start(), name))
