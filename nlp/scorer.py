@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import struct
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ class Guess:
 
     __slots__ = ("_classes", "_scores", "_total", "confidence", "label")
 
-    def __init__(self, classes: tuple[str, ...], thousandths: list[int]) -> None:
+    def __init__(self, classes: tuple[str, ...], thousandths: Sequence[int]) -> None:
         top = max(thousandths)
         # The softmax's denominator relative to the best class; most parses ask for no
         # other class's probability, so those are worked out only when asked.
@@ -62,15 +63,18 @@ class LinearScorer:
         # The order of the fields' columns in every weight row (the heads table is sorted).
         self.fields: tuple[str, ...] = tuple(document["fields"])
         self.meta: dict[str, Any] = document.get("meta", {})
-        # Each field's classes, its first column in a packed row, and its biases.
-        self._heads: dict[str, tuple[tuple[str, ...], int, tuple[int, ...]]] = {}
+        # Each field's classes and the columns it spans in a packed row.
+        self._heads: dict[str, tuple[tuple[str, ...], int, int]] = {}
         column = 0
+        biases: list[float] = []
         for name in self.fields:
             classes = tuple(heads[name]["classes"])
-            biases = tuple(round(b * _SCALE) for b in heads[name]["bias"])
-            self._heads[name] = (classes, column, biases)
+            self._heads[name] = (classes, column, column + len(classes))
+            biases += heads[name]["bias"]
             column += len(classes)
         self._width = column
+        # The biases are packed like a feature's weights, one more row in every sum.
+        self._bias = self._pack(biases)
         self._bytes = column * _FIELD // 8
         self._unpack = struct.Struct(f"<{column}I").unpack
         self._table: dict[str, int] = {
@@ -99,16 +103,16 @@ class LinearScorer:
         # A packed row is never 0 (every field holds an offset), so filter(None) drops only
         # the features the model has no weights for. A message with more than _MOST known
         # features (some 15,000 characters) is scored on its first _MOST.
-        packed = list(filter(None, map(self._table.get, features)))[:_MOST]
+        packed = list(filter(None, map(self._table.get, features)))[: _MOST - 1]
         # One C call splits the sum back into its fields.
-        return Scores(self, self._unpack(sum(packed).to_bytes(self._bytes, "little")))
+        total = sum(packed, self._bias)
+        return Scores(self, self._unpack(total.to_bytes(self._bytes, "little")))
 
     def guess(self, field: str, fields: tuple[int, ...]) -> Guess:
         """One field's guess from the unpacked sums of feature weights (see Scores)."""
-        classes, start, biases = self._heads[field]
-        sums = fields[start : start + len(classes)]
+        classes, start, end = self._heads[field]
         # Every field also holds the same offset; a softmax is blind to a common shift.
-        return Guess(classes, list(map(int.__add__, sums, biases)))
+        return Guess(classes, fields[start:end])
 
 
 class Scores:
