@@ -79,7 +79,6 @@ class DangerDetector:
             for ch in lead or ():
                 self._by_lead.setdefault(ch, []).append(number)
         self._leads = frozenset(self._by_lead)
-        # Every pattern's match holds one of these characters; most messages have none.
         self._rank = rank
         self._worry = tuple(guards["worry"])
         self._negations = tuple(guards["negation"])

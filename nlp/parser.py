@@ -61,7 +61,11 @@ class Reading(NamedTuple):
 
 
 class Parser:
-    """Turns chat messages into Parses; built once at start-up, then pure and thread-safe."""
+    """Turns chat messages into Parses; built once at start-up, then pure and thread-safe.
+
+    `weights` is the learned scorer's file (nlp/weights.json by default), read once here;
+    `use_model=False` leaves the scorer out, for training it and for measuring the rules.
+    """
 
     def __init__(
         self,

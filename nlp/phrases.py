@@ -49,16 +49,16 @@ class Phrases:
         """Every phrase in the text, as matches, left to right without overlapping."""
         if self._starts is None:
             return
-        at, starts = self._at, self._starts
-        candidate = starts.search(text)
-        while candidate:
+        at = self._at
+        end = 0
+        for candidate in self._starts.finditer(text):
             i = candidate.start()
+            if i < end:
+                continue  # inside the phrase just found
             found = at[text[i]].match(text, i)
             if found:
                 yield found
-                candidate = starts.search(text, found.end())
-            else:
-                candidate = starts.search(text, i + 1)
+                end = found.end()
 
     def search(self, text: str) -> re.Match[str] | None:
         """The first phrase in the text, or None."""
