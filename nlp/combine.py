@@ -60,12 +60,17 @@ def choose_intent(rule: RuleIntent, guesses: Scores | None, danger: Danger | Non
     return Intent(guess.label, sure)
 
 
-def choose_category(touched: tuple[str, ...], guesses: Scores | None, danger: Danger | None) -> str:
-    """The category of a help request."""
+def choose_category(
+    touched: tuple[str, ...], guesses: Scores | None, danger: Danger | None, hazard: bool
+) -> str:
+    """The category of a help request; `hazard` when it is about a hazard by the lexicon's
+    [cues.hazard] (an e-bike charging in the corridor, a blocked fire exit)."""
     if danger and danger.now and danger.category:
         return danger.category
     if guesses is None:
         return touched[0] if touched else "other"
+    if hazard:
+        return "safety"  # however much it reads like a quarrel between neighbours
     guess = guesses["category"]
     # The contract's precedence among the categories a message touches is a rule; the scorer
     # may overrule it, but not where it gives the rules' choice a fair chance too.

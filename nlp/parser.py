@@ -146,7 +146,7 @@ class Parser:
             when = self._when.read(clean, now)
         category = level = score = None
         if intent == "request_help":
-            category = choose_category(reading.touched, guesses, danger)
+            category = choose_category(reading.touched, guesses, danger, "hazard" in signals.hits)
             today = when is not None and when.at.date() == now.date()
             level = choose_urgency(urgency(signals, today), guesses, danger)
         elif intent == "rate_service":
