@@ -26,10 +26,11 @@ from nlp.scorer import Guess, LinearScorer
 REPO = Path(__file__).resolve().parents[2]
 
 # Five-fold cross-validation on the TRAIN part of train.jsonl and the dev set.
-MODEL_FLOORS = {"intent": 0.92, "category": 0.89, "urgency": 0.90}
-PARSER_FLOORS = {"intent": 0.93, "category": 0.91, "urgency": 0.94, "when": 0.98}
-# The held-out TEST part (every fifth line of train.jsonl), scored by the shipped parser.
-TEST_PART_FLOORS = {"intent": 0.84, "category": 0.84, "urgency": 0.86, "when": 0.97}
+MODEL_FLOORS = {"intent": 0.93, "category": 0.92, "urgency": 0.92}
+PARSER_FLOORS = {"intent": 0.94, "category": 0.93, "urgency": 0.95, "when": 0.98}
+# The held-out TEST part (every fifth line of train.jsonl), scored by the shipped parser:
+# 134 messages, so one message is 0.75 points.
+TEST_PART_FLOORS = {"intent": 0.85, "category": 0.86, "urgency": 0.90, "when": 0.97}
 TEST_PART_SLOTS_FLOOR = 0.97
 
 
@@ -49,7 +50,7 @@ def test_whole_parser_cross_validates(cross_validation: dict[str, Scores]) -> No
     whole = cross_validation["parser"]
     low = {k: v for k, v in whole.accuracy.items() if v < PARSER_FLOORS.get(k, 0.97)}
     assert not low, whole.report("whole parser")
-    assert whole.recall >= 0.96 and whole.false_rate <= 0.02, whole.report("whole parser")
+    assert whole.recall >= 0.97 and whole.false_rate <= 0.02, whole.report("whole parser")
 
 
 def test_combination_beats_either_alone(cross_validation: dict[str, Scores]) -> None:
@@ -65,6 +66,7 @@ def test_held_out_test_part(parser: Parser) -> None:
     report = scores.report("TEST part")
     for field, value in scores.accuracy.items():
         assert value >= TEST_PART_FLOORS.get(field, TEST_PART_SLOTS_FLOOR), report
+    assert scores.recall >= 0.85 and scores.false_rate <= 0.03, report
 
 
 def test_packed_scores_are_exact(parser: Parser) -> None:
