@@ -68,9 +68,10 @@ class Parse:
     beneficiary: str | None = None
     when_at: datetime | None = None
     when_has_time: bool = False
-    # False when the parser is unsure of the intent (the learned scorer's confidence is low)
-    # and the message cannot be an emergency: the bot should ask one short question
-    # ("您是需要找人帮忙吗？回复“是”或“不是”") before acting on it. Never False for a
+    # False when the parser is unsure of the intent: the learned scorer's confidence in it
+    # is low (below nlp.combine.SURE), the rules did not find the same intent by a word of
+    # their own, and the message cannot be an emergency. The bot should then ask one short
+    # question ("您是需要找人帮忙吗？回复“是”或“不是”") before acting. Never False for a
     # possible emergency, which goes out at once.
     sure: bool = True
 
