@@ -134,7 +134,7 @@ class Parser:
             reading.numbered,
             reading.danger,
         )
-        guesses = self.model.score(_features(reading)) if self.model else None
+        guesses = self.model.score_message(clean, _tags(reading)) if self.model else None
         rule = decide_intent(signals, self._intents, reading.facts)
         intent, sure = choose_intent(rule, guesses, danger)
         when = None
@@ -172,6 +172,11 @@ class Parser:
 
 
 def _features(reading: Reading) -> list[str]:
+    return message_features(reading.clean, _tags(reading))
+
+
+def _tags(reading: Reading) -> list[str]:
+    """The cue tags of a message: the lexicon's, the danger detector's and the rules'."""
     tags = list(reading.signals.hits)
     if reading.danger:
         tags += reading.danger.tags()
@@ -184,4 +189,4 @@ def _features(reading: Reading) -> list[str]:
         tags.append("f:score")
     if facts.has_category and "plea" in reading.signals.hits:
         tags.append("f:asks")  # a plea about a need: the rules' own sign of a request
-    return message_features(reading.clean, tags)
+    return tags

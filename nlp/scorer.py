@@ -13,9 +13,11 @@ from __future__ import annotations
 import json
 import math
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+
+from nlp.features import CUE
 
 DEFAULT_WEIGHTS = Path(__file__).with_name("weights.json")
 # Weights are stored to three decimals; packed as whole thousandths.
@@ -80,6 +82,11 @@ class LinearScorer:
         self._table: dict[str, int] = {
             feature: self._pack(row) for feature, row in document["weights"].items()
         }
+        self._cues = {
+            feature[len(CUE) :]: row
+            for feature, row in self._table.items()
+            if feature.startswith(CUE)
+        }
 
     @classmethod
     def load(cls, path: Path | None = None) -> LinearScorer:
@@ -101,11 +108,26 @@ class LinearScorer:
     def score(self, features: list[str]) -> Scores:
         """The scores of a message with these features (each field's guess on request)."""
         # A packed row is never 0 (every field holds an offset), so filter(None) drops only
-        # the features the model has no weights for. A message with more than _MOST known
-        # features (some 15,000 characters) is scored on its first _MOST.
-        packed = list(filter(None, map(self._table.get, features)))[: _MOST - 1]
-        # One C call splits the sum back into its fields.
-        total = sum(packed, self._bias)
+        # the features the model has no weights for.
+        return self._scores(list(filter(None, map(self._table.get, features))))
+
+    def score_message(self, clean: str, tags: Iterable[str]) -> Scores:
+        """score(message_features(clean, tags)), without building the feature list.
+
+        Characters and bigrams are looked up as they are; a cue tag, never two characters
+        long, in its own table without the prefix (tests check the two ways agree).
+        """
+        get = self._table.get
+        text = f" {clean} "
+        packed = list(filter(None, map(get, clean)))
+        packed += filter(None, map(get, [text[i : i + 2] for i in range(len(text) - 1)]))
+        packed += filter(None, map(self._cues.get, tags))
+        return self._scores(packed)
+
+    def _scores(self, packed: list[int]) -> Scores:
+        # A message with more than _MOST known features (some 15,000 characters) is scored
+        # on its first _MOST. One C call splits the sum back into its fields.
+        total = sum(packed[: _MOST - 1], self._bias)
         return Scores(self, self._unpack(total.to_bytes(self._bytes, "little")))
 
     def guess(self, field: str, fields: tuple[int, ...]) -> Guess:

@@ -99,6 +99,20 @@ def test_packed_scores_are_exact(parser: Parser) -> None:
         column += len(head["classes"])
 
 
+def test_scoring_a_message_agrees_with_its_features(parser: Parser) -> None:
+    from nlp.labelled import devset
+    from nlp.parser import _tags
+
+    assert parser.model is not None
+    for row in devset():
+        reading = parser.read(row["text"])
+        by_features = parser.model.score(parser.features(row["text"]))
+        direct = parser.model.score_message(reading.clean, _tags(reading))
+        for field in parser.model.fields:
+            assert by_features[field].label == direct[field].label
+            assert by_features[field].confidence == direct[field].confidence
+
+
 def test_training_is_reproducible(parser: Parser) -> None:
     pytest.importorskip("sklearn")
     from nlp.labelled import devset
