@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The README's images come from the simulator's page tests.
 README_IMAGES := simulator_resident simulator_template
 
-.PHONY: serve test lint bench install screenshots
+.PHONY: serve test lint bench install screenshots train evaluate
 
 install: $(STAMP)
 
@@ -34,6 +34,14 @@ screenshots: $(STAMP)
 	$(BIN)/pytest tests/bot/simulator/test_page.py -q
 	mkdir -p docs/images
 	for name in $(README_IMAGES); do cp tests/screenshots/$$name.png docs/images/; done
+
+# Refit the parser's learned scorer to the labelled data and rewrite nlp/weights.json
+# (byte for byte the same on every run); then `make evaluate` for honest scores.
+train: $(STAMP)
+	$(BIN)/python -m nlp.training
+
+evaluate: $(STAMP)
+	$(BIN)/python -m nlp.evaluate
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_parse.py

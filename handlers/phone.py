@@ -17,14 +17,21 @@ router = Router("phone")
 # A message about one's number: 我电话…, 手机号改成…, 联系方式…, or the number alone.
 _ABOUT_PHONE = re.compile(r"电话|手机|号码|联系方式|联系我")
 _ONLY_NUMBER = re.compile(r"^[\d\s\-+]+$")
+# Read as a need (换 sounds like a repair), but only says what one's number now is.
+_NUMBER_CHANGED = re.compile(
+    r"我的?(?:电话|手机|号码|联系方式)\S{0,3}?(?:换了|改了|改成|换成|变了|是)"
+)
 
 
-@router.text("unknown", "greeting", "thanks")
+@router.text("unknown", "greeting", "thanks", "request_help")
 async def my_phone(ctx: Ctx, msg: Inbound, parse: Parse | None) -> Any:
     text = (msg.text or "").strip()
     if parse is None or parse.phone is None:
         return PASS
-    if not (_ABOUT_PHONE.search(text) or _ONLY_NUMBER.match(text)):
+    if parse.intent == "request_help":
+        if parse.plea or parse.urgency == "emergency" or not _NUMBER_CHANGED.search(text):
+            return PASS
+    elif not (_ABOUT_PHONE.search(text) or _ONLY_NUMBER.match(text)):
         return PASS
     # Loaded here, not named as an argument: most chat passes by without a number.
     user = await users.get(session=ctx.session, openid=msg.openid)

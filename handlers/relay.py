@@ -154,15 +154,17 @@ async def _may_be_talk(ctx: Ctx, parse: Parse, text: str, openid: str) -> bool:
         return _ADDRESSED.search(text) is not None
     if parse.intent in VOLUNTEER_SIDE:
         # A volunteer's 办完了 about a task or offer they hold stays a command; a resident's,
-        # or one said after the task is done (菜放门口了), is words for the other side.
+        # or one said after the task is done (菜放门口了), is words for the other side. Taking
+        # a task needs an offer to take: 我下午四点送过去 about a task already held is words.
         user = await users.get(session=ctx.session, openid=openid)
         volunteer = await volunteers.find(session=ctx.session, user_id=user.id)
         if volunteer is None or volunteer.id is None:
             return True
-        held = await requests.of_volunteer(session=ctx.session, volunteer_id=volunteer.id)
-        return not held and not await offers.waiting_for(
-            session=ctx.session, volunteer_id=volunteer.id
-        )
+        if await offers.waiting_for(session=ctx.session, volunteer_id=volunteer.id):
+            return False
+        if parse.intent == "accept_task":
+            return True
+        return not await requests.of_volunteer(session=ctx.session, volunteer_id=volunteer.id)
     return True
 
 

@@ -90,10 +90,6 @@ def build(raw: dict[str, Any]) -> Lexicon:
     urgency = {
         "urgent": cues("urgent", "urgent_patterns"),
         "calm": cues("calm", "calm_patterns"),
-        "emergency": cues("emergency", "emergency_patterns"),
-        "falls": cues("falls"),
-        "cannot_rise": cues("cannot_rise"),
-        "hypothetical": cues("hypothetical"),
     }
     # Longest first, so 水管暴 is fixed before a shorter entry could split it.
     typos = tuple(sorted(raw.get("typos", {}).items(), key=lambda kv: -len(kv[0])))

@@ -69,6 +69,12 @@ class Parse:
     when_at: datetime | None = None
     when_has_time: bool = False
     plea: bool = False  # the message asks someone to do something (帮我, 能不能, 谁能)
+    # False when the parser is unsure of the intent: the learned scorer's confidence in it
+    # is low (below nlp.combine.SURE), the rules did not find the same intent by a word of
+    # their own, and the message cannot be an emergency. The bot should then ask one short
+    # question ("您是需要找人帮忙吗？回复“是”或“不是”") before acting. Never False for a
+    # possible emergency, which goes out at once.
+    sure: bool = True
 
     def to_contract(self) -> dict[str, Any]:
         """Exactly the contract's JSON fields, in the contract's order."""

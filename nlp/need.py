@@ -41,26 +41,10 @@ def categories(
 
 
 def urgency(signals: Signals, today: bool) -> str:
-    """emergency, urgent or normal for a help request; `today` when help is wanted today."""
-    if _emergency(signals):
-        return "emergency"
+    """urgent or normal for a help request by the contract's words; `today` when help is
+    wanted today. Emergencies are the danger detector's (nlp.danger)."""
     if today:
         return "urgent"  # the contract's rule: help wanted today is urgent, 不急 or not
     if signals.has("u:calm"):
         return "normal"  # 不急 / 不着急 cancel an urgency word, not the day
     return "urgent" if signals.has("u:urgent") else "normal"
-
-
-def _emergency(signals: Signals) -> bool:
-    text = signals.text
-    worries = [offset for offset, _ in signals.positions("u:hypothetical")]
-
-    def real(offset: int) -> bool:
-        # 万一着火 is a worry; a clause runs to the previous space.
-        clause_start = text.rfind(" ", 0, offset) + 1
-        return not any(clause_start <= w < offset for w in worries)
-
-    if any(real(offset) for offset, _ in signals.positions("u:emergency")):
-        return True
-    falls = [offset for offset, _ in signals.positions("u:falls") if real(offset)]
-    return bool(falls) and signals.has("u:cannot_rise")

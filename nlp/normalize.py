@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
+
+from nlp.phrases import Phrases
+
+VARIANTS = Path(__file__).with_name("variants.toml")
 
 # Full-width ASCII (Ｕ+FF01..FF5E) and the ideographic space fold to their ASCII forms.
 _FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
@@ -26,21 +32,44 @@ def has_stars(text: str) -> bool:
     return _STARS.search(text) is not None
 
 
-class Normalizer:
-    """Full-width folding, traditional-to-simplified, lower case, typo fixes, noise to spaces."""
+def load_variants(path: Path = VARIANTS) -> dict[str, str]:
+    """Every table of variants.toml merged into one: written form -> Mandarin."""
+    with path.open("rb") as fh:
+        tables = tomllib.load(fh)
+    merged: dict[str, str] = {}
+    for table in tables.values():
+        merged.update(table)
+    return merged
 
-    def __init__(self, typos: Iterable[tuple[str, str]]) -> None:
+
+class Normalizer:
+    """Full-width folding, traditional-to-simplified, lower case, noise to spaces, then
+    dialect, regional, homophone and typo forms to Mandarin (nlp/variants.toml)."""
+
+    def __init__(self, fixes: Iterable[tuple[str, str]]) -> None:
         import opencc  # imported here so importing nlp stays cheap
 
         self._convert: Any = opencc.OpenCC("t2s").convert
         # Most messages are written in simplified characters already, and a search for the
         # characters t2s can change costs a tenth of the conversion itself.
         self._convertible = convertible(self._convert)
-        fixes = dict(typos)
-        self._fixes = fixes
-        # One pass over the text, longest slip first, instead of one scan per slip.
-        ordered = sorted(fixes, key=len, reverse=True)
-        self._slips = re.compile("|".join(re.escape(w) for w in ordered)) if fixes else None
+        self._fixes = self._canonical_keys(fixes)
+        self._slips = Phrases(self._fixes)
+
+    def _canonical_keys(self, fixes: Iterable[tuple[str, str]]) -> dict[str, str]:
+        """Keys as a message looks when they are compared: converted, folded, lower case."""
+        pairs = list(fixes)
+        keys = [key.translate(_FOLD) for key, _ in pairs]
+        # One conversion call for every key at once (a newline never occurs in a key).
+        converted = self._convert("\n".join(keys)).split("\n")
+        if len(converted) != len(keys):  # pragma: no cover - a converter that joins lines
+            converted = [self._convert(key) for key in keys]
+        out: dict[str, str] = {}
+        for key, (_, value) in zip(converted, pairs, strict=True):
+            key = _NOISE.sub(" ", key.lower()).strip()
+            if key:
+                out[key] = value
+        return out
 
     def __call__(self, text: str) -> str:
         """The canonical form of one message."""
@@ -48,13 +77,8 @@ class Normalizer:
             text = text.translate(_FOLD)
         if self._convertible.search(text):
             text = self._convert(text)
-        text = text.lower()
-        if self._slips:
-            text = self._slips.sub(self._fix, text)
-        return _NOISE.sub(" ", text).strip()
-
-    def _fix(self, match: re.Match[str]) -> str:
-        return self._fixes[match.group()]
+        text = _NOISE.sub(" ", text.lower())
+        return self._slips.sub(self._fixes, text).strip()
 
 
 def convertible(convert: Callable[[str], str]) -> re.Pattern[str]:

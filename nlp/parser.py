@@ -7,14 +7,19 @@ import threading
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from nlp.beneficiary import BeneficiaryReader
+from nlp.combine import choose_category, choose_intent, choose_urgency
+from nlp.danger import Danger, DangerDetector
+from nlp.features import message_features
 from nlp.intent import IntentFacts, decide_intent, intent_tags
 from nlp.lexicon import load_lexicon
 from nlp.model import Parse
 from nlp.need import categories, category_tags, urgency
-from nlp.normalize import Normalizer, has_stars
+from nlp.normalize import Normalizer, has_stars, load_variants
 from nlp.numerals import NUM_CHARS
+from nlp.scorer import LinearScorer
 from nlp.segmenter import Segmenter
 from nlp.signals import CueIndex, Signals
 from nlp.slots import read_phone, read_score_number, read_task_ref
@@ -40,13 +45,41 @@ def _asks(signals: Signals, text: str, start: int, end: int) -> bool:
     return any(left <= offset < right for offset, _ in signals.positions("plea"))
 
 
-class Parser:
-    """Turns chat messages into Parses; built once at start-up, then pure and thread-safe."""
+class Reading(NamedTuple):
+    """One message as the rules read it, before any decision."""
 
-    def __init__(self, extra_lexicon: Path | None = None, cache_dir: Path | None = None) -> None:
+    compound: str | None
+    clean: str
+    tokens: list[str]
+    signals: Signals
+    numbered: bool
+    task_ref: str | None
+    facts: IntentFacts
+    touched: tuple[str, ...]
+    skills: tuple[str, ...]
+    danger: Danger | None
+
+
+class Parser:
+    """Turns chat messages into Parses; built once at start-up, then pure and thread-safe.
+
+    `weights` is the learned scorer's file (nlp/weights.json by default), read once here;
+    `use_model=False` leaves the scorer out, for training it and for measuring the rules.
+    """
+
+    def __init__(
+        self,
+        extra_lexicon: Path | None = None,
+        cache_dir: Path | None = None,
+        weights: Path | None = None,
+        use_model: bool = True,
+    ) -> None:
         lexicon = load_lexicon(extra_lexicon)
-        self._lexicon = lexicon
-        self._normalize = Normalizer(lexicon.typos)
+        self.model = LinearScorer.load(weights) if use_model else None
+        self._scores = lexicon.scores
+        self._danger = DangerDetector.load(lexicon.category_order)
+        # The lexicon's own [typos] (an extra lexicon may add some) after the shipped table.
+        self._normalize = Normalizer([*load_variants().items(), *lexicon.typos])
         self._index = CueIndex(lexicon)
         self._intents = intent_tags(lexicon.intent_order)
         self._categories = category_tags(lexicon.category_order)
@@ -73,17 +106,37 @@ class Parser:
             # Replaced whole, so a parse running meanwhile sees either the old or the new set.
             self._compounds = Compounds(pairs)
 
-    def parse(self, text: str, now: datetime) -> Parse:
-        """What one message means; `now` is the naive local (Asia/Shanghai) wall-clock time."""
-        lexicon = self._lexicon
+    def read(self, text: str) -> Reading:
+        """What the rules see in one message: normalised text, words, cue hits, commands."""
         compound, clean = self._compounds.find(self._normalize(text))
-        signals = self._index.scan(clean, self._segmenter.cut(clean))
+        tokens = self._segmenter.cut(clean)
+        signals = self._index.scan(clean, tokens)
         numbered = _NUMERAL.search(clean) is not None
         task_ref = read_task_ref(clean) if numbered else None
         score_number = read_score_number(clean) if numbered else None
         touched, skills = categories(signals, self._categories)
         facts = IntentFacts(bool(touched), task_ref is not None, score_number, has_stars(text))
-        intent = decide_intent(signals, self._intents, facts)
+        danger = self._danger.read(clean)
+        return Reading(
+            compound, clean, tokens, signals, numbered, task_ref, facts, touched, skills, danger
+        )
+
+    def features(self, text: str) -> list[str]:
+        """The learned scorer's features of one message (see nlp.features)."""
+        return _features(self.read(text))
+
+    def parse(self, text: str, now: datetime) -> Parse:
+        """What one message means; `now` is the naive local (Asia/Shanghai) wall-clock time."""
+        reading = self.read(text)
+        clean, signals, numbered, danger = (
+            reading.clean,
+            reading.signals,
+            reading.numbered,
+            reading.danger,
+        )
+        guesses = self.model.score_message(clean, _tags(reading)) if self.model else None
+        rule = decide_intent(signals, self._intents, reading.facts)
+        intent, sure = choose_intent(rule, guesses, danger)
         when = None
         if intent in _DESCRIBES_PROBLEM:
             # Requests and complaints tell a story too (晚上黑漆漆的, 说好上午来): a bare
@@ -93,12 +146,13 @@ class Parser:
             when = self._when.read(clean, now)
         category = level = score = None
         if intent == "request_help":
-            category = touched[0] if touched else "other"
-            level = urgency(signals, when is not None and when.at.date() == now.date())
+            category = choose_category(reading.touched, guesses, danger, "hazard" in signals.hits)
+            today = when is not None and when.at.date() == now.date()
+            level = choose_urgency(urgency(signals, today), guesses, danger)
         elif intent == "rate_service":
-            score = score_number
+            score = reading.facts.score_number
             if score is None:
-                score = next((lexicon.scores[w] for w in signals.words("score")), None)
+                score = next((self._scores[w] for w in signals.words("score")), None)
         return Parse(
             intent=intent,
             category=category,
@@ -107,11 +161,33 @@ class Parser:
             where=self._where.read(clean) if numbered else None,
             phone=read_phone(clean) if numbered else None,
             score=score,
-            task_ref=task_ref,
-            compound=compound,
-            skills=skills,
+            task_ref=reading.task_ref,
+            compound=reading.compound,
+            skills=reading.skills,
             beneficiary=self._beneficiary.read(clean) if intent in _RESIDENT else None,
             when_at=when.at if when else None,
             when_has_time=bool(when and when.has_time),
             plea="plea" in signals.hits,
+            sure=sure,
         )
+
+
+def _features(reading: Reading) -> list[str]:
+    return message_features(reading.clean, _tags(reading))
+
+
+def _tags(reading: Reading) -> list[str]:
+    """The cue tags of a message: the lexicon's, the danger detector's and the rules'."""
+    tags = list(reading.signals.hits)
+    if reading.danger:
+        tags += reading.danger.tags()
+    facts = reading.facts
+    if facts.stars:
+        tags.append("f:stars")
+    if facts.has_task_ref:
+        tags.append("f:task")
+    if facts.score_number is not None:
+        tags.append("f:score")
+    if facts.has_category and "plea" in reading.signals.hits:
+        tags.append("f:asks")  # a plea about a need: the rules' own sign of a request
+    return tags

@@ -64,6 +64,8 @@ class WhenReader:
         self._recurring = tuple(table["recurring"])
         self._after_habit = tuple(table["habit_after"])
         self._posted = tuple(table["posted"])
+        # 下午要用, 傍晚送过来: a part of day right before one of these is when help is wanted.
+        self._deadline = tuple(table.get("deadline_after", ()))
         self._ignore = frozenset(table["ignore"])
         day_words = [*self._days, *self._day_parts, *self._past]
         # Every time expression holds one of these (a word's last character, or 点/号/周…),
@@ -107,6 +109,7 @@ class WhenReader:
                 and not expr.clock
                 and asks
                 and not asks(expr.start, expr.end)
+                and not text.startswith(self._deadline, expr.end)
             ):
                 continue
             if expr.day and not expr.clock:
@@ -205,5 +208,6 @@ class WhenReader:
         if kind == "md":
             month, dom = to_int(m.group("m")), to_int(m.group("d"))
             return month_day_date(today, month, dom) if month and dom else None
-        dom = to_int(m.group("n"))
+        # 两日 / 两号 count days (隔壁两日冇开门); the second of a month is 二号 or 2号.
+        dom = None if "两" in m.group("n") else to_int(m.group("n"))
         return day_of_month_date(today, dom) if dom else None

@@ -22,6 +22,8 @@ _ROOM_AFTER = re.compile(rf"[ -]?({_DIGIT}{{3,4}})(?![0-9{NUM_CHARS}号楼栋幢
 # Suffixes that make a compound name an alias of the registered one.
 _COMPOUND_SUFFIXES = ("小区", "社区", "新村")
 MASK = "□"
+# Words before a number of buildings that make it a distance: 离我家两栋楼, 隔三栋.
+_AWAY = ("离", "隔", "距")
 
 
 class WhereReader:
@@ -38,7 +40,7 @@ class WhereReader:
         """The address parts found in the text, or None when there are none."""
         building = unit = room = None
         end = -1
-        b = _BUILDING.search(text)
+        b = next((m for m in _BUILDING.finditer(text) if not _distance(text, m)), None)
         if b:
             building, end = _number(b.group(1)), b.end()
         u = _UNIT.search(text)
@@ -60,6 +62,13 @@ class WhereReader:
         if building is None and unit is None and room is None:
             return None
         return Where(building, unit, room)
+
+
+def _distance(text: str, match: re.Match[str]) -> bool:
+    """Whether a building number counts buildings (离我家两栋楼), not names one."""
+    return match.group(1) == "两" or any(
+        w in text[max(0, match.start() - 6) : match.start()] for w in _AWAY
+    )
 
 
 def _number(numeral: str) -> str | None:

@@ -1,0 +1,145 @@
+"""Training the learned scorer: `python -m nlp.training` (or `make train`) rewrites weights.json.
+
+Needs the dev extra (scikit-learn); the runtime parser never imports this module. The
+model is fitted to the TRAIN part of train.jsonl, the dev set and our own written
+messages, never to the TEST part (see nlp.labelled). The output is byte-for-byte the same
+on every run: the rows are read in file order, the solver is deterministic and runs on
+one thread, and the weights are rounded and written with sorted keys.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from nlp.labelled import OWN_FILE, TEAM_FILE, Row, devset, numbered_rows, train_part
+from nlp.parser import Parser
+from nlp.scorer import DEFAULT_WEIGHTS
+
+# One thread, so sums are added in one order and the weights come out the same each run.
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
+# The fields the model scores, each trained on the rows that have it.
+HEADS = ("intent", "category", "urgency")
+# Regularisation (inverse strength) per head, chosen by cross-validation (nlp.evaluate).
+STRENGTH = {"intent": 2.0, "category": 2.0, "urgency": 1.0}
+# A feature must occur in this many training messages to get a weight at all.
+MIN_COUNT = 2
+# Weights are rounded to this many decimals, and a feature whose weights all round to less
+# than PRUNE is left out: it would change no decision and only slow the start-up.
+DECIMALS = 3
+PRUNE = 0.01
+
+
+def own_rows() -> list[Row]:
+    """Messages we wrote ourselves: every input variety of the contract, and the team's
+    older set; only ever in training, never scored."""
+    return [row for path in (OWN_FILE, TEAM_FILE) for _, row in numbered_rows(path)]
+
+
+def training_rows() -> list[Row]:
+    """Everything the shipped model is fitted to."""
+    return train_part() + devset() + own_rows()
+
+
+def featurise(parser: Parser, rows: Sequence[Row]) -> list[list[str]]:
+    """The feature list of every row's text, as the parser computes it."""
+    return [parser.features(row["text"]) for row in rows]
+
+
+def fit(features: Sequence[list[str]], rows: Sequence[Row]) -> dict[str, Any]:
+    """A weights document fitted to these messages."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+    from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
+
+    seen: Counter[str] = Counter()
+    for feats in features:
+        seen.update(set(feats))
+    vocabulary = sorted(f for f, n in seen.items() if n >= MIN_COUNT)
+    column = {f: i for i, f in enumerate(vocabulary)}
+    heads: dict[str, Any] = {}
+    columns: list[Any] = []
+    with threadpool_limits(1):
+        for head in HEADS:
+            keep = [i for i, row in enumerate(rows) if row.get(head) is not None]
+            labels = [rows[i][head] for i in keep]
+            matrix = _matrix([features[i] for i in keep], column, csr_matrix, np)
+            model = LogisticRegression(C=STRENGTH[head], max_iter=2000)
+            # Rare classes weigh more, so that the many requests for help do not teach the
+            # model to see one in every message.
+            model.fit(matrix, labels, sample_weight=_balanced(labels, np))
+            classes = [str(c) for c in model.classes_]
+            coef, bias = model.coef_, model.intercept_
+            if len(classes) == 2:  # a binary head keeps one row; spell out both classes
+                coef = np.vstack([-coef[0] / 2, coef[0] / 2])
+                bias = np.array([-bias[0] / 2, bias[0] / 2])
+            heads[head] = {"classes": classes, "bias": [round(float(b), DECIMALS) for b in bias]}
+            columns.append(coef)
+    stacked = np.vstack(columns).T  # one row per feature, one column per class of each head
+    weights = {}
+    for feature, row in zip(vocabulary, stacked, strict=True):
+        rounded = [round(float(w), DECIMALS) for w in row]
+        if max(abs(w) for w in rounded) >= PRUNE:
+            weights[feature] = [w if w else 0 for w in rounded]
+    meta = {"messages": len(rows), "features": len(weights), "min_count": MIN_COUNT}
+    return {"fields": list(HEADS), "heads": heads, "meta": meta, "weights": weights}
+
+
+def _balanced(labels: Sequence[str], np: Any) -> Any:
+    # The square root of full balancing: rare intents count more, but not so much that
+    # the model sees small talk in every short request.
+    counts = Counter(labels)
+    share = len(labels) / len(counts)
+    return np.array([(share / counts[label]) ** 0.5 for label in labels])
+
+
+def _matrix(features: Sequence[list[str]], column: dict[str, int], csr: Any, np: Any) -> Any:
+    data: list[float] = []
+    indices: list[int] = []
+    pointers = [0]
+    for feats in features:
+        counts = Counter(column[f] for f in feats if f in column)
+        for index in sorted(counts):
+            indices.append(index)
+            data.append(float(counts[index]))
+        pointers.append(len(indices))
+    return csr((data, indices, pointers), shape=(len(features), len(column)), dtype=np.float64)
+
+
+def dump(document: dict[str, Any]) -> str:
+    """The weights file's text: sorted keys, one feature per line, so diffs stay readable."""
+    head = {key: value for key, value in document.items() if key != "weights"}
+    lines = ["{", f'"fields": {json.dumps(head["fields"])},']
+    lines.append(f'"heads": {json.dumps(head["heads"], ensure_ascii=False, sort_keys=True)},')
+    lines.append(f'"meta": {json.dumps(head["meta"], sort_keys=True)},')
+    lines.append('"weights": {')
+    items = sorted(document["weights"].items())
+    for n, (feature, row) in enumerate(items):
+        comma = "," if n < len(items) - 1 else ""
+        lines.append(f"{json.dumps(feature, ensure_ascii=False)}: {json.dumps(row)}{comma}")
+    lines.append("}}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Fit the shipped model to every training row and write it out."""
+    args = argparse.ArgumentParser(description=__doc__)
+    args.add_argument("--out", type=Path, default=DEFAULT_WEIGHTS)
+    opts = args.parse_args(argv)
+    parser = Parser(use_model=False)
+    rows = training_rows()
+    document = fit(featurise(parser, rows), rows)
+    opts.out.write_text(dump(document), encoding="utf-8")
+    print(f"wrote {opts.out}: {document['meta']}")
+
+
+if __name__ == "__main__":
+    main()
