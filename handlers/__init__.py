@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.router import Router
-from handlers import admin, common, feedback, privacy, resident, signup, volunteer
+from handlers import admin, common, feedback, link, privacy, resident, signup, volunteer
 
 
 def build_router() -> Router:
@@ -13,6 +13,7 @@ def build_router() -> Router:
     # earlier router wins, so the specific ones (admin, volunteer) come before the general.
     root.include(
         admin.router,
+        link.router,
         signup.router,
         volunteer.router,
         privacy.router,

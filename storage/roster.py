@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, case, func, select
+from sqlalchemy import ColumnElement, Table, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from storage.db import Database
-from storage.models import Compound, HelpRequest, User, Volunteer
+from storage.models import Community, Compound, HelpRequest, Street, User, Volunteer
 from storage.org import Place
 from storage.sql import insert_for
 
@@ -191,3 +191,54 @@ async def request_rows(*, db: Database, page_size: int = 500) -> AsyncIterator[R
         if len(page) < page_size:
             return
         after = page[-1].number
+
+
+@dataclass(frozen=True, slots=True)
+class RosterEntry:
+    """One volunteer as the console lists and exports them."""
+
+    openid: str
+    name: str
+    phone: str | None
+    skills: str
+    availability: str
+    street: str | None
+    community: str | None
+    compound: str | None
+    building: str | None
+    active: bool
+    paused: bool
+    minutes_credited: int
+    tasks_completed: int
+    rating_sum: int
+    rating_count: int
+
+
+async def entries(*, session: AsyncSession, where: ColumnElement[bool]) -> list[RosterEntry]:
+    """The volunteers inside `where` (a condition on Volunteer's compound), by place and name."""
+    query = (
+        select(
+            col(User.openid),
+            col(Volunteer.name),
+            col(Volunteer.phone),
+            col(Volunteer.skills),
+            col(Volunteer.availability),
+            col(Street.name),
+            col(Community.name),
+            col(Compound.name),
+            col(Volunteer.building),
+            col(Volunteer.active),
+            col(Volunteer.paused),
+            col(Volunteer.minutes_credited),
+            col(Volunteer.tasks_completed),
+            col(Volunteer.rating_sum),
+            col(Volunteer.rating_count),
+        )
+        .join(User, col(User.id) == Volunteer.user_id)
+        .outerjoin(Compound, col(Compound.id) == Volunteer.compound_id)
+        .outerjoin(Community, col(Community.id) == Compound.community_id)
+        .outerjoin(Street, col(Street.id) == Community.street_id)
+        .where(where)
+        .order_by(col(Compound.name), col(Volunteer.name), col(Volunteer.id))
+    )
+    return [RosterEntry(*row) for row in await session.execute(query)]

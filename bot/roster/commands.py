@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
 from bot.core.config import Config
-from bot.roster.formats import decode, export_header, export_line, read_roster
+from bot.roster.formats import RosterRow, decode, export_header, export_line, read_roster
 from storage import migrate, roster
 from storage.db import Database, open_database
 from storage.errors import InvalidInput
@@ -33,23 +34,7 @@ async def import_volunteers(config: Config, path: Path, out: TextIO) -> int:
         raise InvalidInput(f"{path}: {exc}") from None
     db = await _open(config)
     try:
-        async with db.transaction() as session:
-            places: dict[tuple[str, str, str, str | None], Place] = {}
-            volunteers = []
-            for row in rows:
-                key = (row.street, row.community, row.compound, row.volunteer.building)
-                if key not in places:
-                    places[key] = await ensure_place(
-                        session=session,
-                        street=row.street,
-                        community=row.community,
-                        compound=row.compound,
-                        building=row.volunteer.building,
-                    )
-                volunteers.append((row.volunteer, places[key]))
-            created = await roster.upsert_volunteers(
-                session=session, volunteers=volunteers, task_limit=config.routing.task_limit
-            )
+        created = await store_roster(db, rows, task_limit=config.routing.task_limit)
     finally:
         await db.close()
     logger.info("imported %d volunteers from %s, skipped %d", len(rows), path, len(problems))
@@ -60,6 +45,29 @@ async def import_volunteers(config: Config, path: Path, out: TextIO) -> int:
     for problem in problems:  # already in line order
         out.write(f"{problem}\n")
     return 0
+
+
+async def store_roster(db: Database, rows: Sequence[RosterRow], *, task_limit: int) -> int:
+    """Create or update the volunteers of these rows, and their places; how many were new.
+
+    The one import of `jinlin import volunteers` and of the console's roster page."""
+    async with db.transaction() as session:
+        places: dict[tuple[str, str, str, str | None], Place] = {}
+        volunteers = []
+        for row in rows:
+            key = (row.street, row.community, row.compound, row.volunteer.building)
+            if key not in places:
+                places[key] = await ensure_place(
+                    session=session,
+                    street=row.street,
+                    community=row.community,
+                    compound=row.compound,
+                    building=row.volunteer.building,
+                )
+            volunteers.append((row.volunteer, places[key]))
+        return await roster.upsert_volunteers(
+            session=session, volunteers=volunteers, task_limit=task_limit
+        )
 
 
 async def export_requests(config: Config, fmt: str, out: TextIO) -> int:
