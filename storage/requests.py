@@ -102,6 +102,8 @@ async def transition(
     """
     assert request.id is not None
     allowed = tuple(allowed)
+    # Read before the UPDATE: the ORM brings the loaded object up to date with it.
+    before = request.status
     result = await session.execute(
         update(HelpRequest)
         .where(col(HelpRequest.id) == request.id, col(HelpRequest.status).in_(allowed))
@@ -111,7 +113,6 @@ async def transition(
     if result.scalar_one_or_none() is None:
         await session.refresh(request)
         raise Conflict(f"#{request.id} is {request.status}, not {'/'.join(allowed)}")
-    before = request.status
     await session.refresh(request)
     await add_event(
         session=session,

@@ -1,0 +1,70 @@
+"""The console's pages over HTTP: each shows what it should to a logged-in worker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from storage import requests
+from storage.models import Status
+from tests.bot.web.console.site import EAST, site, volunteer
+
+
+async def test_every_page_renders_for_a_worker_with_data(db_url: str, parser: Any) -> None:
+    async with site(db_url, parser) as s:
+        await volunteer(s.db, "oV1", "王芳", EAST)
+        number = await s.ask("oR1", "阳光花园", "帮我买点菜", urgency="urgent")
+        async with s.logged_in("east") as client:
+            for path in (
+                "/",
+                "/board/rows",
+                f"/requests/{number}",
+                "/volunteers",
+                "/reports",
+                "/reports?weeks=4",
+                "/account",
+                "/?status=open&category=errand",
+            ):
+                answer = await client.get(s.url + path)
+                assert answer.status == 200, (path, await answer.text())
+            board = await (await client.get(s.url + "/")).text()
+            assert f"#{number}" in board and "帮我买点菜" in board
+            assert "王芳" in await (await client.get(s.url + "/volunteers")).text()
+
+
+async def test_assign_from_the_board_gives_the_request_to_the_volunteer(
+    db_url: str, parser: Any
+) -> None:
+    async with site(db_url, parser) as s:
+        await volunteer(s.db, "oV1", "王芳", EAST)
+        number = await s.ask("oR1", "阳光花园", "帮我买点菜")
+        async with s.logged_in("east") as client:
+            token = await s.csrf(client)
+            answer = await client.post(
+                f"{s.url}/requests/{number}/assign",
+                data={"volunteer": "王芳", "csrf": token, "back": "/console/"},
+            )
+            page = await answer.text()
+            assert answer.status == 200 and "已把" in page, page
+        async with s.db.transaction() as session:
+            assigned = await requests.get(session=session, number=number)
+            events = await requests.history(session=session, number=number)
+        assert assigned.status == Status.ACCEPTED
+        assert events[-1].actor == "admin:east" and events[-1].kind == "assigned"
+
+
+async def test_history_records_the_state_a_request_left_regression_from_status_was_the_new_one(
+    sqlite_url: str, parser: Any
+) -> None:
+    async with site(sqlite_url, parser) as s:
+        await volunteer(s.db, "oV1", "王芳", EAST)
+        number = await s.ask("oR1", "阳光花园", "帮我买点菜")
+        async with s.logged_in("east") as client:
+            token = await s.csrf(client)
+            await client.post(
+                f"{s.url}/requests/{number}/assign", data={"volunteer": "王芳", "csrf": token}
+            )
+            page = await (await client.get(f"{s.url}/requests/{number}")).text()
+        async with s.db.transaction() as session:
+            events = await requests.history(session=session, number=number)
+        assert (events[-1].from_status, events[-1].to_status) == (Status.OPEN, Status.ACCEPTED)
+        assert "待安排 → 进行中" in page
