@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CONFIG ?= $(if $(wildcard config.toml),config.toml,config.example.toml)
 
-.PHONY: serve test lint bench install
+.PHONY: serve test lint bench install screenshots
 
 install: $(STAMP)
 
@@ -30,3 +30,11 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python bench/bench_parse.py
 	$(BIN)/python bench/bench_webhook.py
+
+# The pictures in the README: page tests take them (tests/screenshots/), these are kept.
+README_SHOTS := console_board console_reports
+
+screenshots: $(STAMP)
+	$(BIN)/pytest -q tests/bot/web/console/test_console_browser.py
+	mkdir -p docs/images
+	for name in $(README_SHOTS); do cp tests/screenshots/$$name.png docs/images/; done
