@@ -3,7 +3,9 @@ unit of work that notifies people the way chat does."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import csv
+import io
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -12,6 +14,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Ctx, Notifier
+from bot.roster.formats import safe_cell
 from bot.web.console.keys import admin_of
 from bot.web.keys import CONFIG, DATABASE, RUNTIME
 from storage import org, scope
@@ -55,3 +58,19 @@ async def places_within(request: web.Request, session: AsyncSession) -> list[Pla
 
 def number_of(request: web.Request) -> int:
     return int(request.match_info["number"])
+
+
+def csv_response(
+    header: Sequence[str], rows: Iterable[Sequence[str | int | None]], *, filename: str
+) -> web.Response:
+    """A CSV download: a BOM so that Excel reads UTF-8, cells safe from formulas."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows([safe_cell(cell) for cell in row] for row in rows)
+    return web.Response(
+        body=("\ufeff" + out.getvalue()).encode(),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

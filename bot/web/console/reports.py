@@ -3,14 +3,12 @@ satisfaction and volunteer hours, as charts and as CSV."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import timedelta
 
 from aiohttp import web
 
 from bot.web.console import charts, figures
-from bot.web.console.common import reading, within
+from bot.web.console.common import csv_response, reading, within
 from bot.web.console.render import render
 from bot.web.console.words import CATEGORY
 from bot.web.keys import CONFIG
@@ -105,38 +103,29 @@ async def page(request: web.Request) -> web.StreamResponse:
 async def export_csv(request: web.Request) -> web.StreamResponse:
     """The same figures, one row per week."""
     weeks, _, count = await _figures(request)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(
+    header = [
+        "week_start",
+        "requests",
+        *(f"requests_{c}" for c in CATEGORY),
+        "completed",
+        "completion_rate",
+        "median_minutes_to_accept",
+        "average_score",
+        "scores",
+        "volunteer_hours",
+    ]
+    rows: list[list[str | int | None]] = [
         [
-            "week_start",
-            "requests",
-            *(f"requests_{c}" for c in CATEGORY),
-            "completed",
-            "completion_rate",
-            "median_minutes_to_accept",
-            "average_score",
-            "scores",
-            "volunteer_hours",
+            w.start.isoformat(),
+            w.created,
+            *(w.by_category.get(c, 0) for c in CATEGORY),
+            w.completed,
+            "" if w.completion is None else f"{w.completion:.3f}",
+            "" if w.median_wait is None else f"{w.median_wait:.1f}",
+            "" if w.satisfaction is None else f"{w.satisfaction:.2f}",
+            len(w.scores),
+            f"{w.hours:.1f}",
         ]
-    )
-    for w in weeks:
-        writer.writerow(
-            [
-                w.start.isoformat(),
-                w.created,
-                *(w.by_category.get(c, 0) for c in CATEGORY),
-                w.completed,
-                "" if w.completion is None else f"{w.completion:.3f}",
-                "" if w.median_wait is None else f"{w.median_wait:.1f}",
-                "" if w.satisfaction is None else f"{w.satisfaction:.2f}",
-                len(w.scores),
-                f"{w.hours:.1f}",
-            ]
-        )
-    return web.Response(
-        body=("\ufeff" + out.getvalue()).encode(),
-        content_type="text/csv",
-        charset="utf-8",
-        headers={"Content-Disposition": f'attachment; filename="report-{count}w.csv"'},
-    )
+        for w in weeks
+    ]
+    return csv_response(header, rows, filename=f"report-{count}w.csv")

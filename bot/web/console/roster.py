@@ -3,14 +3,11 @@ each bad row shown with its line and reasons) and CSV export in the same columns
 
 from __future__ import annotations
 
-import csv
-import io
-
 from aiohttp import web
 
 from bot.roster.commands import store_roster
 from bot.roster.formats import Problem, RosterRow, decode, read_roster
-from bot.web.console.common import reading, within
+from bot.web.console.common import csv_response, reading, within
 from bot.web.console.keys import admin_of
 from bot.web.console.render import render
 from bot.web.console.roster_words import chinese
@@ -102,37 +99,26 @@ def _inside(
 
 async def export_csv(request: web.Request) -> web.StreamResponse:
     """The roster as CSV in the import's columns (Chinese skill and time names), so an edited
-    export imports back; a BOM so that Excel reads it as UTF-8."""
+    export imports back."""
     async with reading(request) as session:
         listed = await roster.entries(
             session=session, where=await within(request, session, Volunteer.compound_id)
         )
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(EXPORT_HEADER)
-    for v in listed:
-        writer.writerow(
-            _safe(cell)
-            for cell in (
+    return csv_response(
+        EXPORT_HEADER,
+        (
+            (
                 v.openid,
                 v.name,
-                v.phone or "",
+                v.phone,
                 "|".join(CATEGORY.get(s, s) for s in v.skills.split("|") if s),
-                v.community or "",
-                v.compound or "",
-                v.building or "",
-                v.street or "",
+                v.community,
+                v.compound,
+                v.building,
+                v.street,
                 "|".join(SLOTS.get(s, s) for s in v.availability.split("|") if s),
             )
-        )
-    return web.Response(
-        body=("\ufeff" + out.getvalue()).encode(),
-        content_type="text/csv",
-        charset="utf-8",
-        headers={"Content-Disposition": 'attachment; filename="volunteers.csv"'},
+            for v in listed
+        ),
+        filename="volunteers.csv",
     )
-
-
-def _safe(cell: str) -> str:
-    # A cell starting like a formula would run as one when the file is opened in a spreadsheet.
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@") else cell
