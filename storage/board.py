@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -16,6 +16,13 @@ from storage.models import Compound, HelpRequest, Offer, Status, User, Volunteer
 ACTIVE = (Status.ESCALATED, Status.OPEN, Status.OFFERED, Status.ACCEPTED, Status.DONE)
 ENDED = (Status.CLOSED, Status.CANCELLED, Status.EXPIRED)
 ENDED_SHOWN = 100  # ended requests are many; the board shows the latest
+# What needs a worker comes first: escalated requests, then the emergencies and urgent ones.
+_URGENT_FIRST = case(
+    (col(HelpRequest.status) == Status.ESCALATED, 0),
+    (col(HelpRequest.urgency) == "emergency", 1),
+    (col(HelpRequest.urgency) == "urgent", 2),
+    else_=3,
+)
 
 
 @dataclass(frozen=True)
@@ -56,7 +63,7 @@ async def board(
         .outerjoin(Compound, col(Compound.id) == HelpRequest.compound_id)
         .outerjoin(Volunteer, col(Volunteer.id) == HelpRequest.volunteer_id)
         .where(where, col(HelpRequest.status).in_(statuses), *filters.conditions())
-        .order_by(col(HelpRequest.id).desc())
+        .order_by(_URGENT_FIRST, col(HelpRequest.id).desc())
     )
     if any(status in ENDED for status in statuses):
         query = query.limit(ENDED_SHOWN)

@@ -68,3 +68,30 @@ async def test_history_records_the_state_a_request_left_regression_from_status_w
             events = await requests.history(session=session, number=number)
         assert (events[-1].from_status, events[-1].to_status) == (Status.OPEN, Status.ACCEPTED)
         assert "待安排 → 进行中" in page
+
+
+async def test_the_board_puts_escalated_and_urgent_requests_first_and_filters(
+    sqlite_url: str, parser: Any
+) -> None:
+    from sqlalchemy import update
+
+    from storage.models import HelpRequest
+
+    async with site(sqlite_url, parser) as s:
+        plain = await s.ask("oR1", "阳光花园", "普通的事", category="errand")
+        urgent = await s.ask("oR2", "阳光花园", "急事", category="medical", urgency="urgent")
+        stuck = await s.ask("oR3", "阳光花园", "没人接的事", category="repair")
+        async with s.db.transaction() as session:
+            await session.execute(
+                update(HelpRequest)
+                .where(HelpRequest.id == stuck)  # type: ignore[arg-type]
+                .values(status=Status.ESCALATED)
+            )
+        async with s.logged_in("east") as client:
+            page = await (await client.get(s.url + "/board/rows")).text()
+            order = [page.index(f'id="r{n}"') for n in (stuck, urgent, plain)]
+            assert order == sorted(order)
+            medical = await (await client.get(s.url + "/board/rows?category=medical")).text()
+            assert f'id="r{urgent}"' in medical and f'id="r{plain}"' not in medical
+            escalated = await (await client.get(s.url + "/board/rows?status=escalated")).text()
+            assert f'id="r{stuck}"' in escalated and f'id="r{urgent}"' not in escalated
