@@ -1,9 +1,10 @@
-# The two commands of the README: `make serve` and `make test`.
+# The two commands of the README: `make serve` (the demo with its WeChat simulator) and `make test`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-CONFIG ?= $(if $(wildcard config.toml),config.toml,config.example.toml)
+# The README's images come from the page tests (the simulator's and the console's).
+README_IMAGES := simulator_resident simulator_template console_board console_reports
 
 .PHONY: serve test lint bench install screenshots
 
@@ -15,8 +16,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Jinlin on a demo database beside a local WeChat simulator: no config, no WeChat account.
+# `make serve ARGS=--reset` starts the demo over; running for real is `jinlin serve --config`.
 serve: $(STAMP)
-	$(BIN)/jinlin serve --config $(CONFIG)
+	$(BIN)/jinlin simulate $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .
@@ -27,14 +30,11 @@ test: lint
 	$(BIN)/pytest
 
 
+screenshots: $(STAMP)
+	$(BIN)/pytest tests/bot/simulator/test_page.py tests/bot/web/console/test_console_browser.py -q
+	mkdir -p docs/images
+	for name in $(README_IMAGES); do cp tests/screenshots/$$name.png docs/images/; done
+
 bench: $(STAMP)
 	$(BIN)/python bench/bench_parse.py
 	$(BIN)/python bench/bench_webhook.py
-
-# The pictures in the README: page tests take them (tests/screenshots/), these are kept.
-README_SHOTS := console_board console_reports
-
-screenshots: $(STAMP)
-	$(BIN)/pytest -q tests/bot/web/console/test_console_browser.py
-	mkdir -p docs/images
-	for name in $(README_SHOTS); do cp tests/screenshots/$$name.png docs/images/; done

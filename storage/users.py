@@ -178,6 +178,29 @@ async def set_subscribed(*, session: AsyncSession, openid: str, subscribed: bool
     )
 
 
+async def set_window(
+    *,
+    session: AsyncSession,
+    openid: str,
+    at: datetime | None,
+    kind: str | None,
+    sent: int,
+    subscribed: bool,
+) -> None:
+    """Record the user's last interaction, customer messages since and following as WeChat
+    has them (the simulator keeps Jinlin's view in step with its stand-in's)."""
+    await session.execute(
+        update(User)
+        .where(col(User.openid) == openid)
+        .values(
+            last_interaction_at=at,
+            last_interaction_kind=kind,
+            cs_sent_since_interaction=sent,
+            subscribed=subscribed,
+        )
+    )
+
+
 def dialog(user: User | Arrival, now: datetime) -> tuple[str, str, dict[str, Any]] | None:
     """The user's pending question (flow, state, data), unless it has expired."""
     if not user.dialog_flow or not user.dialog_state:

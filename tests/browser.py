@@ -57,9 +57,9 @@ async def phone_page() -> AsyncIterator[Page]:
             await browser.close()
 
 
-async def screenshot(page: Page, name: str) -> Path:
-    """Save the whole page as tests/screenshots/NAME.png; return the path."""
+async def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
+    """Save the whole page (or what the phone's screen shows) as tests/screenshots/NAME.png."""
     SCREENSHOTS.mkdir(exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    await page.screenshot(path=str(path), full_page=True)
+    await page.screenshot(path=str(path), full_page=full_page)
     return path

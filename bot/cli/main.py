@@ -31,6 +31,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(_config(args), scheduler=not args.no_scheduler)
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from bot.cli.simulate import simulate
+
+    return simulate(
+        db_path=Path(args.db),
+        host=args.host,
+        port=args.port,
+        simulator_port=args.simulator_port,
+        mode=args.mode,
+        reset=args.reset,
+    )
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port number: {value!r} (0 to 65535)")
+    return int(value)
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from bot.cli.serve import work
 
@@ -114,6 +133,24 @@ def build_parser() -> argparse.ArgumentParser:
         commands.add_parser("worker", help="run follow-ups and outbound delivery only")
     )
     worker.set_defaults(run=cmd_worker)
+
+    sim = commands.add_parser(
+        "simulate", help="the demo: Jinlin and a local WeChat simulator, no config needed"
+    )
+    sim.add_argument("--reset", action="store_true", help="start over with fresh demo data")
+    sim.add_argument("--port", type=_port, default=8080, help="Jinlin's port (default 8080)")
+    sim.add_argument(
+        "--simulator-port", type=_port, help="the simulator's port (default: Jinlin's + 1)"
+    )
+    sim.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    sim.add_argument(
+        "--mode",
+        choices=("plain", "compat", "safe"),
+        default="plain",
+        help="message encryption the simulator uses (default plain)",
+    )
+    sim.add_argument("--db", default="jinlin-demo.db", help="the demo database file")
+    sim.set_defaults(run=cmd_simulate)
 
     parse = commands.add_parser("parse", help="understand JSON-lines messages (shared/spec/nlp.md)")
     parse.add_argument("--now", help="local time relative times resolve against (default: now)")

@@ -59,29 +59,49 @@ class WeChatPusher:
     def new_msg_id() -> int:
         return next(_msg_ids)
 
-    def text_xml(self, openid: str, content: str, msg_id: int | None = None) -> str:
-        return message_xml(
-            {
-                "ToUserName": "gh_jinlin",
-                "FromUserName": openid,
-                "CreateTime": int(time.time()),
-                "MsgType": "text",
-                "Content": content,
-                "MsgId": msg_id if msg_id is not None else self.new_msg_id(),
-            }
-        )
-
-    def event_xml(self, openid: str, event: str, key: str = "", created: int | None = None) -> str:
-        fields: dict[str, Any] = {
+    @staticmethod
+    def _xml(openid: str, msg_type: str, created: int | None = None, **fields: Any) -> str:
+        """A message from `openid` to the account: WeChat's envelope fields, then `fields`."""
+        head = {
             "ToUserName": "gh_jinlin",
             "FromUserName": openid,
             "CreateTime": created if created is not None else int(time.time()),
-            "MsgType": "event",
-            "Event": event,
+            "MsgType": msg_type,
         }
-        if key:
-            fields["EventKey"] = key
-        return message_xml(fields)
+        return message_xml(head | fields)
+
+    def text_xml(self, openid: str, content: str, msg_id: int | None = None) -> str:
+        msg_id = msg_id if msg_id is not None else self.new_msg_id()
+        return self._xml(openid, "text", Content=content, MsgId=msg_id)
+
+    def voice_xml(self, openid: str, recognition: str, msg_id: int | None = None) -> str:
+        """A voice message as WeChat sends it with speech recognition on for the account."""
+        msg_id = msg_id if msg_id is not None else self.new_msg_id()
+        return self._xml(
+            openid,
+            "voice",
+            MediaId=f"media_{msg_id}",
+            Format="amr",
+            Recognition=recognition,
+            MsgId=msg_id,
+        )
+
+    def location_xml(self, openid: str, latitude: float, longitude: float, label: str) -> str:
+        """A location message (the user picked a place on the map)."""
+        return self._xml(
+            openid,
+            "location",
+            Location_X=f"{latitude:.6f}",
+            Location_Y=f"{longitude:.6f}",
+            Scale=16,
+            Label=label,
+            MsgId=self.new_msg_id(),
+        )
+
+    def event_xml(self, openid: str, event: str, key: str = "", created: int | None = None) -> str:
+        return self._xml(
+            openid, "event", created, Event=event, **({"EventKey": key} if key else {})
+        )
 
     def signed(self, xml: str, encrypt: bool | None = None) -> tuple[dict[str, str], str]:
         """The query string and body WeChat would send for `xml`."""

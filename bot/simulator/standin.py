@@ -1,6 +1,10 @@
 """A local stand-in for WeChat's API server (documented endpoints, rules, error codes).
 
 Its clock stands still unless moved (`advance`), or follows real time with `real_time=True`.
+Besides WeChat's own paths under /cgi-bin/ it answers one control path for developers:
+`POST /standin/faults` {"path", "errcode", "times"} makes the next calls to `path` fail with
+`errcode` (GET lists what is pending). `snapshot()`/`restore()` carry its state across a
+restart (the simulator keeps it in a file).
 """
 
 from __future__ import annotations
@@ -54,6 +58,15 @@ class Delivered:
     at: datetime
 
 
+@dataclass(frozen=True)
+class Window:
+    """A user's last interaction as WeChat counts it, and the customer messages sent since."""
+
+    kind: str  # message, click or follow
+    at: datetime
+    sent: int
+
+
 @dataclass
 class _Token:
     valid_until: datetime
@@ -91,6 +104,7 @@ class StandinState:
         self._clientmsgids: dict[str, tuple[datetime, int]] = {}
         self._faults: defaultdict[str, deque[tuple[int, int]]] = defaultdict(deque)
         self._delivered: list[Delivered] = []
+        self.on_deliver: list[Callable[[Delivered], None]] = []  # e.g. the simulator's chats
 
     # --- steering ----------------------------------------------------------------------
 
@@ -115,6 +129,18 @@ class StandinState:
         self._following[openid] = True
         self.interact(openid, "follow")
 
+    def window_of(self, openid: str) -> Window | None:
+        """The user's last interaction and the customer messages sent since (None: never)."""
+        last = self._last.get(openid)
+        return Window(last[0], last[1], self._sent_since[openid]) if last else None
+
+    def set_window(self, openid: str, window: Window) -> None:
+        """Put the user's last interaction somewhere else in time (or mark its quota used)."""
+        if window.kind not in INTERACTIONS:
+            raise ValueError(f"kind must be one of {INTERACTIONS}, not {window.kind!r}")
+        self._last[openid] = (window.kind, window.at)
+        self._sent_since[openid] = window.sent
+
     def unfollow(self, openid: str) -> None:
         """The user stops following the account."""
         self._following[openid] = False
@@ -130,6 +156,10 @@ class StandinState:
     def fail_next(self, path: str, errcode: int, times: int = 1, *, http_status: int = 200) -> None:
         """Answer the next `times` calls to `path` with `errcode` (or a non-JSON HTTP error)."""
         self._faults[path].extend([(errcode, http_status)] * times)
+
+    def pending_faults(self) -> list[tuple[str, int]]:
+        """The injected faults still waiting for their call: (path, errcode), in order."""
+        return [(path, code) for path, queue in self._faults.items() for code, _ in queue]
 
     def messages(self, openid: str | None = None) -> list[Delivered]:
         """What was delivered, oldest first; to one user if `openid` is given."""
@@ -271,7 +301,10 @@ class StandinState:
     def _deliver(
         self, kind: str, openid: str, *, text: str | None = None, data: Any = None
     ) -> None:
-        self._delivered.append(Delivered(kind, openid, text, data, self.now()))
+        delivered = Delivered(kind, openid, text, data, self.now())
+        self._delivered.append(delivered)
+        for listener in self.on_deliver:
+            listener(delivered)
 
     # --- tags, menu, users -------------------------------------------------------------
 
@@ -329,6 +362,50 @@ class StandinState:
         tagids = sorted(i for i, t in self.tags.items() if openid in t.openids)
         return {"subscribe": 1, "openid": openid, "language": "zh_CN", "tagid_list": tagids}
 
+    # --- across restarts -----------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """What WeChat would still know after a restart, as JSON data (live tokens included)."""
+        now = self.now()
+        return {
+            "templates": sorted(self.templates),
+            "tags": {
+                i: {"name": t.name, "openids": sorted(t.openids)} for i, t in self.tags.items()
+            },
+            "menu": self.menu,
+            "tokens": {
+                k: [t.valid_until.isoformat(), t.superseded]
+                for k, t in self._tokens.items()
+                if t.valid_until > now
+            },
+            "latest": self._latest,
+            "following": self._following,
+            "roster_known": self._roster_known,
+            "last": {o: [kind, at.isoformat()] for o, (kind, at) in self._last.items()},
+            "sent_since": dict(self._sent_since),
+            "clientmsgids": {
+                k: [at.isoformat(), msg_id]
+                for k, (at, msg_id) in self._clientmsgids.items()
+                if now - at < CLIENTMSGID_SPAN
+            },
+        }
+
+    def restore(self, saved: Mapping[str, Any]) -> None:
+        """Take back an earlier snapshot(); KeyError, TypeError or ValueError if it is not one."""
+        when = datetime.fromisoformat
+        self.templates = {str(t) for t in saved["templates"]}
+        self.tags = {int(i): _Tag(t["name"], set(t["openids"])) for i, t in saved["tags"].items()}
+        self.menu = saved["menu"]
+        self._tokens = {k: _Token(when(at), bool(old)) for k, (at, old) in saved["tokens"].items()}
+        self._latest = {str(k): str(v) for k, v in saved["latest"].items()}
+        self._following = {str(o): bool(f) for o, f in saved["following"].items()}
+        self._roster_known = bool(saved["roster_known"])
+        self._last = {o: (str(kind), when(at)) for o, (kind, at) in saved["last"].items()}
+        self._sent_since = Counter({o: int(n) for o, n in saved["sent_since"].items()})
+        self._clientmsgids = {k: (when(at), int(m)) for k, (at, m) in saved["clientmsgids"].items()}
+        # New msg_ids must not repeat those a clientmsgid still answers with.
+        self._ids = itertools.count(max([999, *(m for _, m in self._clientmsgids.values())]) + 1)
+
 
 STANDIN = web.AppKey("standin", StandinState)
 
@@ -356,8 +433,32 @@ def create_standin(
     """An aiohttp app answering like api.weixin.qq.com; its state is app[STANDIN]."""
     app = web.Application()
     app[STANDIN] = StandinState(appid, secret, expires_in=expires_in, real_time=real_time)
-    app.router.add_route("*", "/{path:.*}", _handle)
+    app.router.add_get("/standin/faults", _faults)
+    app.router.add_post("/standin/faults", _faults)
+    app.router.add_route("*", "/cgi-bin/{path:.*}", _handle)
     return app
+
+
+FAULT_USAGE = 'expected JSON {"path": "/cgi-bin/…", "errcode": 45015, "times": 1}'
+
+
+async def _faults(request: web.Request) -> web.Response:
+    """Inject errors for a developer (POST), or list those pending (GET)."""
+    state = request.app[STANDIN]
+    if request.method == "POST":
+        try:
+            body = await request.json()
+            path, errcode = str(body["path"]), int(body["errcode"])
+            times = int(body.get("times", 1))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return web.json_response({"error": FAULT_USAGE}, status=400)
+        if path not in {route_path for _, route_path in ROUTES}:
+            return web.json_response({"error": f"no such API path: {path}"}, status=400)
+        if not 1 <= times <= 100:
+            return web.json_response({"error": "times must be 1 to 100"}, status=400)
+        state.fail_next(path, errcode, times)
+    pending = [{"path": path, "errcode": code} for path, code in state.pending_faults()]
+    return _json({"pending": pending})
 
 
 async def _handle(request: web.Request) -> web.Response:

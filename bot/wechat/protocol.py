@@ -158,5 +158,7 @@ def message_xml(fields: dict[str, Any]) -> str:
         if isinstance(value, int | float):
             parts.append(f"<{name}>{value}</{name}>")
         else:
-            parts.append(f"<{name}><![CDATA[{value}]]></{name}>")
+            # "]]>" inside the text would end the section: split it across two sections.
+            text = str(value).replace("]]>", "]]]]><![CDATA[>")
+            parts.append(f"<{name}><![CDATA[{text}]]></{name}>")
     return "<xml>" + "".join(parts) + "</xml>"
