@@ -34,6 +34,16 @@ class Runtime:
         self.deliverer.kick()
 
 
+async def open_configured(config: Config) -> Database:
+    """The configured database, checked: one line naming database.url when it cannot be used."""
+    db = open_database(config.database.url)
+    reason = await db.unreachable_reason()
+    if reason is not None:
+        await db.close()
+        raise ConfigError(f"database.url: {reason}")
+    return db
+
+
 async def prepare_database(db: Database, config: Config) -> None:
     """Migrate SQLite by itself; insist PostgreSQL is migrated; seed the configured places."""
     if db.is_sqlite:
@@ -73,7 +83,7 @@ async def running(config: Config, *, scheduler: bool) -> AsyncIterator[Runtime]:
     """Open everything for `config`; close it all, in reverse, on the way out."""
     if not config.admin.openids:
         logger.warning("no [admin] openids configured: escalations and digests reach nobody")
-    db = open_database(config.database.url)
+    db = await open_configured(config)
     try:
         await prepare_database(db, config)
         async with WeChatClient(config.wechat, db) as client:

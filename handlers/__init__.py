@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from bot.core.router import Router
-from handlers import admin, common, feedback, link, privacy, resident, signup, volunteer
+from handlers import (
+    admin,
+    binding,
+    common,
+    feedback,
+    link,
+    privacy,
+    resident,
+    signup,
+    volunteer,
+)
 
 
 def build_router() -> Router:
@@ -14,6 +24,7 @@ def build_router() -> Router:
     root.include(
         admin.router,
         link.router,
+        binding.router,
         signup.router,
         volunteer.router,
         privacy.router,

@@ -1,7 +1,7 @@
 """Community workers in chat: assigning a request to a named volunteer, and the numbers.
 
 A worker acts within their scope: `[admin] openids` are street-wide duty workers who see
-everything; a worker whose console account is linked to their openid (绑定, handlers/link.py)
+everything; a worker whose console account is linked to their openid (绑定工作台, handlers/link.py)
 sees their account's community or street. The console's 派单 runs the same rules (assign_named).
 """
 

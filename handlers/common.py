@@ -6,6 +6,7 @@ from bot.core.context import Ctx
 from bot.core.inbound import Inbound
 from bot.core.router import Router
 from handlers import menu
+from handlers.places import scanned_compound
 from storage import users, volunteers
 from storage.models import User
 
@@ -24,12 +25,18 @@ FALLBACK = "我没太明白您的意思。需要帮忙的话，直接说说是�
 NON_TEXT = "收到啦。请用文字或语音说说需要什么帮助，我好为您安排。"
 
 
-@router.event("subscribe", "subscribe_scan")
-async def welcome(ctx: Ctx, user: User) -> str:
+@router.event("subscribe", "subscribe_scan", "scan")
+async def welcome(ctx: Ctx, msg: Inbound, user: User) -> str | None:
+    # A compound's QR code at its gate: whoever scans it lives there, so their first request
+    # is never asked which compound (the building still is, when it matters).
+    place = await scanned_compound(ctx, user, msg.event_key)
+    home = f"已为您登记小区：{place.compound}（搬家了随时告诉我新地址）。" if place else ""
+    if msg.event == "scan":
+        return f"{home}有什么需要帮忙的，直接告诉我就行。" if place else None
     volunteer = await volunteers.find(session=ctx.session, user_id=user.id)
     if volunteer is not None and volunteer.active and volunteer.paused:
-        return f"欢迎回来，{volunteer.name}！您的接单已暂停，想继续帮助邻居请回复“恢复接单”。"
-    return WELCOME
+        return f"欢迎回来，{volunteer.name}！{home}您的接单已暂停，想继续帮助邻居请回复“恢复接单”。"
+    return WELCOME.replace("欢迎关注近邻互助！", f"欢迎关注近邻互助！{home}")
 
 
 @router.event("unsubscribe")

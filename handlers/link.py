@@ -1,5 +1,7 @@
-"""Linking a community worker's WeChat to their console account: they send 绑定 and the code
-the console's 账号 page shows, so chat commands then act within the account's scope."""
+"""Linking a community worker's WeChat to their console account: they send 绑定工作台 and the
+code the console's 账号 page shows, so chat commands then act within the account's scope.
+
+(绑定 alone is a volunteer's binding by phone: handlers/binding.py.)"""
 
 from __future__ import annotations
 
@@ -11,14 +13,17 @@ from bot.core.router import Router
 from storage import accounts, console_sessions
 
 router = Router("link")
-_CODE = re.compile(r"^绑定\s*(?:账号|帐号)?\s*[:：]?\s*(\d{8})\s*$")
+COMMANDS = ("绑定工作台", "工作台绑定")
+_CODE = re.compile(r"^(?:绑定工作台|工作台绑定)\s*[:：]?\s*(\d{8})\s*$")
 
 
-@router.text(command=("绑定",))
+@router.text(command=COMMANDS)
 async def link(ctx: Ctx, msg: Inbound) -> str:
     match = _CODE.match((msg.text or "").strip())
     if not match:
-        return "请发送“绑定”加上社区工作台“我的账号”页上的 8 位数字，例如“绑定 12345678”。"
+        return (
+            "请发送“绑定工作台”加上社区工作台“我的账号”页上的 8 位数字，例如“绑定工作台 12345678”。"
+        )
     # Wrong codes count like wrong passwords, so a code cannot be guessed by trying them all.
     key, settings = f"link:{msg.openid}", ctx.config.console
     since = ctx.now - settings.login_lockout

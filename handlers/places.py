@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from rapidfuzz import fuzz
+
 from bot.core.context import Ctx
 from nlp import Parse
 from storage import org
@@ -12,6 +14,10 @@ from storage.models import User
 from storage.org import Place
 
 _BARE_NUMBER = re.compile(r"^\s*(\d{1,3})\s*$")
+# How alike a stretch of the message must be to a compound's name (or alias) to offer it:
+# one wrong character in a three-character name scores 67, in a four-character one 75.
+CLOSE_ENOUGH = 65
+MAX_CHOICES = 6
 
 
 @dataclass
@@ -93,3 +99,51 @@ async def remember_home(ctx: Ctx, user: User, location: Location) -> None:
     user.unit = location.unit or user.unit
     user.room = location.room or user.room
     ctx.session.add(user)
+
+
+async def compound_choices(ctx: Ctx, text: str) -> tuple[list[Place], bool]:
+    """Compounds to offer for an answer that named none known: those whose names come close
+    to a stretch of `text` (阳光花苑 for 阳光花园), best first; else every compound, up to a
+    handful. The flag tells whether they came close."""
+    best: dict[int, tuple[float, Place]] = {}
+    every: dict[int, Place] = {}
+    for name, place in await org.named_places(session=ctx.session):
+        every.setdefault(place.compound_id, place)
+        score = fuzz.partial_ratio(name, text) if text else 0.0
+        if score >= CLOSE_ENOUGH and score > best.get(place.compound_id, (0.0, place))[0]:
+            best[place.compound_id] = (score, place)
+    if best:
+        ranked = sorted(best.values(), key=lambda found: -found[0])
+        return [place for _, place in ranked[:MAX_CHOICES]], True
+    return list(every.values())[:MAX_CHOICES], False
+
+
+def choices_question(choices: list[Place], close: bool) -> str:
+    """The question listing `choices` by number (answered by picked_compound)."""
+    listed = " ".join(f"{n}{place.compound}" for n, place in enumerate(choices, 1))
+    if close:
+        return f"没找到这个小区，您说的是：{listed}？回复编号就行，也可以写“小区名+楼号”。"
+    return f"是哪个小区？回复编号就行：{listed}。也可以写“小区名+楼号”，例如“{choices[0].compound}3号楼”。"
+
+
+async def picked_compound(ctx: Ctx, text: str, choices: list[int] | None) -> Place | None:
+    """The compound whose number in the last list of choices the answer is."""
+    bare = _BARE_NUMBER.match(text)
+    if not choices or not bare or not 1 <= int(bare[1]) <= len(choices):
+        return None
+    return await org.place_of(session=ctx.session, compound_id=choices[int(bare[1]) - 1])
+
+
+async def scanned_compound(ctx: Ctx, user: User, event_key: str | None) -> Place | None:
+    """The compound whose QR code was scanned, now the user's home; None for any other scan."""
+    compound_id = org.scene_compound(event_key)
+    place = (
+        await org.place_of(session=ctx.session, compound_id=compound_id) if compound_id else None
+    )
+    if place is None:
+        return None
+    if user.compound_id != place.compound_id:
+        # A building or room of another compound would be wrong here.
+        user.compound_id, user.building, user.unit, user.room = place.compound_id, None, None, None
+        ctx.session.add(user)
+    return place

@@ -9,11 +9,21 @@ from bot.core.context import Ctx
 from bot.core.inbound import Inbound
 from bot.core.router import PASS, Router
 from handlers import assignment, dialog, menu, texts
-from handlers.places import Location, answer_location, compound_named, locate, remember_home
+from handlers.places import (
+    Location,
+    answer_location,
+    choices_question,
+    compound_choices,
+    compound_named,
+    locate,
+    picked_compound,
+    remember_home,
+)
 from nlp import Parse
-from storage import offers, requests, volunteers
+from storage import offers, org, requests, volunteers
 from storage.errors import Conflict, NotFound
 from storage.models import HelpRequest, Status, User
+from storage.org import Place
 from storage.requests import ACTIVE, NewRequest
 
 router = Router("resident")
@@ -67,8 +77,17 @@ async def ask_for_help(ctx: Ctx, msg: Inbound, parse: Parse, user: User) -> str:
     if emergency or not location.missing:
         lines.append(_routed_text(await assignment.offer(ctx, request)))
     if location.missing:
-        await dialog.ask(ctx, user, RequestFlow.PLACE, {"number": request.id, "for_self": for_self})
-        lines.append(_place_question(location.missing, for_self))
+        asked: dict[str, Any] = {"number": request.id, "for_self": for_self}
+        close: list[Place] = []
+        if "compound" in location.missing:
+            # 阳光花苑 for 阳光花园: offer the names it comes close to rather than ask blank.
+            choices, near = await compound_choices(ctx, msg.text or "")
+            close = choices if near else []
+            asked["choices"] = [c.compound_id for c in close] or None
+        await dialog.ask(ctx, user, RequestFlow.PLACE, asked)
+        lines.append(
+            choices_question(close, True) if close else _place_question(location.missing, for_self)
+        )
     return "\n".join(lines)
 
 
@@ -82,19 +101,32 @@ async def place_answer(
         await dialog.finish(ctx, user)
         return PASS
     text = (msg.text or "").strip()
-    building, unit, room = answer_location(parse, text) if parse is not None else (None, None, None)
-    place = await compound_named(ctx, parse.compound if parse is not None else None)
-    gives_up = any(word in text for word in DONT_KNOW)
-    if building is None and place is None and not gives_up:
-        if parse is not None and parse.intent == "request_help":
-            # A new need instead of an answer: the waiting one goes out with what is known.
-            await dialog.finish(ctx, user)
-            if request.status == Status.OPEN:
-                await assignment.offer(ctx, request)
-            return PASS
-        if parse is None or parse.intent != "unknown":
-            return PASS
-        return "请告诉我是哪个小区、几号楼，例如“阳光花园3号楼”。不方便说的话，回复“不知道”。"
+    place = await picked_compound(ctx, text, dialog_data.get("choices"))
+    building = unit = room = None
+    if place is None:
+        building, unit, room = answer_location(parse, text) if parse else (None, None, None)
+        place = await compound_named(ctx, parse.compound if parse is not None else None)
+        gives_up = any(word in text for word in DONT_KNOW)
+        if building is None and place is None and not gives_up:
+            if parse is not None and parse.intent == "request_help":
+                # A new need instead of an answer: the waiting one goes out with what is known.
+                await dialog.finish(ctx, user)
+                if request.status == Status.OPEN:
+                    await assignment.offer(ctx, request)
+                return PASS
+            if parse is None or parse.intent != "unknown":
+                return PASS
+    else:
+        gives_up = False
+    # What earlier answers gave (a building before the compound was picked, or the reverse).
+    if place is None and dialog_data.get("compound_id"):
+        place = await org.place_of(session=ctx.session, compound_id=dialog_data["compound_id"])
+    building = building or dialog_data.get("building")
+    unit, room = unit or dialog_data.get("unit"), room or dialog_data.get("room")
+    if not gives_up:
+        question = await _ask_again(ctx, user, request, dialog_data, text, place, building)
+        if question is not None:
+            return question
     await dialog.finish(ctx, user)
     if request.status not in (Status.OPEN, Status.OFFERED, Status.ESCALATED):
         return f"求助 #{request.id} 已经{texts.STATUS_WORDS.get(request.status, request.status)}。"
@@ -115,6 +147,35 @@ async def place_answer(
         return f"好的，已记下：{texts.place_text(_compound(location), request, private=True)}。"
     routed = await assignment.offer(ctx, request)
     return f"好的，{texts.place_text(_compound(location), request, private=True)}。{_routed_text(routed)}"
+
+
+async def _ask_again(
+    ctx: Ctx,
+    user: User,
+    request: HelpRequest,
+    dialog_data: dict[str, Any],
+    text: str,
+    place: Place | None,
+    building: str | None,
+) -> str | None:
+    """The next question when the answer still leaves the compound or building unknown: the
+    known compounds to pick from (never the same blank question twice), then the building."""
+    kept = {**dialog_data, "choices": None, "building": building}
+    if place is None and request.compound_id is None:
+        choices, close = await compound_choices(ctx, text)
+        if not choices:
+            return None
+        await dialog.ask(
+            ctx, user, RequestFlow.PLACE, {**kept, "choices": [c.compound_id for c in choices]}
+        )
+        return choices_question(choices, close)
+    if building is None and request.building is None:
+        await dialog.ask(
+            ctx, user, RequestFlow.PLACE, {**kept, "compound_id": place and place.compound_id}
+        )
+        named = f"好的，{place.compound}。" if place is not None else ""
+        return f"{named}请问是几号楼？直接回复楼号就行，例如“3号楼”。不方便说的话，回复“不知道”。"
+    return None
 
 
 @router.text("check_status", command=("进度", "我的求助", "查进度"))

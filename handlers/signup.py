@@ -1,4 +1,7 @@
-"""Becoming a volunteer: a short guided sign-up, SKILLS → PLACE → TIME → NAME."""
+"""Becoming a volunteer: a short guided sign-up, (LISTED →) SKILLS → PLACE → TIME → NAME.
+
+LISTED is asked only while the community has volunteers listed by phone and not yet bound:
+someone listed answers with their phone and is bound instead (handlers/binding.py)."""
 
 from __future__ import annotations
 
@@ -9,10 +12,17 @@ from typing import Any
 from bot.core.context import Ctx
 from bot.core.inbound import Inbound
 from bot.core.router import PASS, Router
-from handlers import dialog, menu, texts
-from handlers.places import answer_location, compound_named, only_compound
+from handlers import binding, dialog, menu, texts
+from handlers.places import (
+    answer_location,
+    choices_question,
+    compound_choices,
+    compound_named,
+    only_compound,
+    picked_compound,
+)
 from nlp import CATEGORIES, Parse
-from storage import org, volunteers
+from storage import bindings, org, volunteers
 from storage.availability import SLOTS, slots_in
 from storage.models import User
 
@@ -27,6 +37,7 @@ _NUMBER = re.compile(r"\d+")
 class Signup(Enum):
     """The sign-up's questions, in order."""
 
+    LISTED = "listed"
     SKILLS = "skills"
     PLACE = "place"
     TIME = "time"
@@ -43,6 +54,10 @@ def _time_question() -> str:
     return f"您什么时间方便？可以多选，例如“2 3”：\n{options}"
 
 
+LISTED_QUESTION = (
+    "社区已经帮您登记过志愿者吗？登记过请回复当时留的手机号；没有的话回复“没有”，我们开始报名。"
+)
+NOT_LISTED = ("没有", "没", "不是", "否", "no", "没登记")
 NAME_QUESTION = "最后，怎么称呼您？可以顺便留个手机号，接单后会告诉求助的居民（不想留就只写称呼）。"
 
 
@@ -54,10 +69,46 @@ async def start(ctx: Ctx, msg: Inbound, parse: Parse | None, user: User) -> str:
         named = "、".join(texts.category_name(s) for s in existing.skills.split("|") if s)
         return f"您已经是志愿者了（{named}）。要修改登记信息，请回复“重新登记”。"
     mentioned = [s for s in (parse.skills if parse is not None else ()) if s in SKILL_CHOICES]
+    if existing is None or not existing.active:
+        waiting = await binding.waiting_text(ctx, user)
+        if waiting is not None:
+            return waiting
+        phone = parse.phone if parse is not None else None
+        entry = await bindings.unbound_by_phone(session=ctx.session, phone=phone) if phone else None
+        if entry is not None:
+            return await binding.claim(ctx, user, entry)
+        if phone is None and await bindings.any_unbound(session=ctx.session):
+            await dialog.ask(ctx, user, Signup.LISTED, {"skills": mentioned})
+            return "谢谢您愿意帮助邻居！" + LISTED_QUESTION
+    return await _begin(ctx, user, mentioned, "谢谢您愿意帮助邻居！")
+
+
+async def _begin(ctx: Ctx, user: User, mentioned: list[str], lead: str, **data: Any) -> str:
     if mentioned:
-        return await _after_skills(ctx, user, {"skills": mentioned}, "谢谢您愿意帮助邻居！")
-    await dialog.ask(ctx, user, Signup.SKILLS)
-    return "谢谢您愿意帮助邻居！只需回答几个问题。\n" + _skills_question()
+        return await _after_skills(ctx, user, {**data, "skills": mentioned}, lead)
+    await dialog.ask(ctx, user, Signup.SKILLS, data)
+    return f"{lead}只需回答几个问题。\n" + _skills_question()
+
+
+@router.state(Signup.LISTED)
+async def listed_answer(
+    ctx: Ctx, msg: Inbound, parse: Parse | None, user: User, dialog_data: dict[str, Any]
+) -> object:
+    text = (msg.text or "").strip().lower()
+    phone = parse.phone if parse is not None else None
+    mentioned = list(dialog_data.get("skills") or [])
+    if phone is not None:
+        entry = await bindings.unbound_by_phone(session=ctx.session, phone=phone)
+        if entry is not None:
+            await dialog.finish(ctx, user)
+            return await binding.claim(ctx, user, entry)
+        lead = "没有找到这个号码的登记，我们直接报名吧，"
+        return await _begin(ctx, user, mentioned, lead, phone=phone)
+    if text.startswith(NOT_LISTED):
+        return await _begin(ctx, user, mentioned, "好的，")
+    if parse is not None and parse.intent != "unknown":
+        return PASS
+    return "没看明白。" + LISTED_QUESTION
 
 
 async def quit_signup(ctx: Ctx, msg: Inbound, user: User) -> object:
@@ -111,22 +162,37 @@ async def _after_skills(ctx: Ctx, user: User, data: dict[str, Any], lead: str) -
 async def place_answer(
     ctx: Ctx, msg: Inbound, parse: Parse | None, user: User, dialog_data: dict[str, Any]
 ) -> str:
-    text = msg.text or ""
-    place = await compound_named(ctx, parse.compound if parse is not None else None)
-    building, _, _ = answer_location(parse, text) if parse is not None else (None, None, None)
+    text = (msg.text or "").strip()
+    place = await picked_compound(ctx, text, dialog_data.get("choices"))
+    building = dialog_data.get("building")
+    if place is None:
+        place = await compound_named(ctx, parse.compound if parse is not None else None)
+        found, _, _ = answer_location(parse, text) if parse is not None else (None, None, None)
+        building = found or building
     compound_id = place.compound_id if place else dialog_data.get("compound_id")
-    if compound_id is None or building is None:
-        return (
-            "请告诉我小区和楼号，例如“阳光花园3号楼”。"
-            if compound_id is None
-            else "请回复楼号，例如“3号楼”。"
+    if compound_id is None:
+        choices, close = await compound_choices(ctx, text)
+        if not choices:
+            return "请告诉我小区和楼号，例如“阳光花园3号楼”。"
+        picks = [c.compound_id for c in choices]
+        await dialog.ask(
+            ctx, user, Signup.PLACE, {**dialog_data, "choices": picks, "building": building}
         )
+        return choices_question(choices, close)
+    if building is None:
+        await dialog.ask(
+            ctx, user, Signup.PLACE, {**dialog_data, "choices": None, "compound_id": compound_id}
+        )
+        return "请回复楼号，例如“3号楼”。"
     await org.ensure_building(session=ctx.session, compound_id=compound_id, building=building)
     if user.compound_id is None:
         user.compound_id, user.building = compound_id, building
         ctx.session.add(user)
     await dialog.ask(
-        ctx, user, Signup.TIME, {**dialog_data, "compound_id": compound_id, "building": building}
+        ctx,
+        user,
+        Signup.TIME,
+        {**dialog_data, "compound_id": compound_id, "building": building, "choices": None},
     )
     return "好的。\n" + _time_question()
 
@@ -147,7 +213,7 @@ async def name_answer(
     ctx: Ctx, msg: Inbound, parse: Parse | None, user: User, dialog_data: dict[str, Any]
 ) -> str:
     text = (msg.text or "").strip()
-    phone = parse.phone if parse is not None else None
+    phone = (parse.phone if parse is not None else None) or dialog_data.get("phone")
     name = re.sub(r"[\d\s\-+，,。.、:：]+", " ", text).strip()
     name = re.sub(r"^(我叫|叫我|我是|称呼)", "", name).split(" ")[0][:16]
     if not name:

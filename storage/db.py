@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
@@ -49,13 +50,28 @@ class Database:
 
     async def reachable(self) -> bool:
         """True when a trivial query succeeds."""
+        reason = await self.unreachable_reason()
+        if reason is not None:
+            logger.warning("database unreachable: %s", reason)
+        return reason is None
+
+    async def unreachable_reason(self) -> str | None:
+        """Why the database cannot be used, in one line; None when a trivial query succeeds."""
+        url = self.engine.url
+        if self.is_sqlite and url.database and url.database != ":memory:":
+            # SQLite creates a missing file but not its folder, and then says only "unable
+            # to open database file".
+            folder = await asyncio.to_thread(_missing_folder, url.database)
+            if folder is not None:
+                return f"the folder {folder} for the SQLite file does not exist"
         try:
             async with self.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
         except Exception as exc:  # drivers raise their own types while connecting
-            logger.warning("database unreachable: %s", exc.__class__.__name__)
-            return False
-        return True
+            detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+            where = url.render_as_string(hide_password=True)
+            return f"cannot connect to {where}: {detail[0] if detail else exc.__class__.__name__}"
+        return None
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -97,6 +113,11 @@ class Lane:
         conn, self._conn = self._conn, None
         if conn is not None:
             await conn.close()
+
+
+def _missing_folder(path: str) -> Path | None:
+    folder = Path(path).expanduser().absolute().parent
+    return None if folder.is_dir() else folder
 
 
 def open_database(url: str, **engine_args: Any) -> Database:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage import requests
 from storage.models import (
+    Binding,
     HelpRequest,
     OutboxMessage,
     ProcessedMessage,
     RequestEvent,
+    RosterEntry,
     User,
     Volunteer,
 )
@@ -35,6 +37,19 @@ async def erase_user(*, session: AsyncSession, user: User) -> None:
         .where(col(Volunteer.user_id) == user.id)
         .values(name=ERASED, phone=None, building=None, active=False, paused=True)
     )
+    # The roster's copy of them (listed by phone, then bound) and their claims go too.
+    listed = (
+        select(col(RosterEntry.id))
+        .join(Volunteer, col(Volunteer.id) == RosterEntry.volunteer_id)
+        .where(col(Volunteer.user_id) == user.id)
+    )
+    entry_ids = list(await session.scalars(listed))
+    await session.execute(
+        delete(Binding).where(
+            or_(col(Binding.user_id) == user.id, col(Binding.entry_id).in_(entry_ids))
+        )
+    )
+    await session.execute(delete(RosterEntry).where(col(RosterEntry.id).in_(entry_ids)))
     await session.execute(delete(OutboxMessage).where(col(OutboxMessage.openid) == openid))
     await session.execute(
         delete(ProcessedMessage).where(col(ProcessedMessage.key).startswith(f"{openid}:"))

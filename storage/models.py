@@ -5,10 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
+
+# WeChat's openids are 28 characters; WeCom's user ids and test accounts run longer. Longer
+# ones are refused at the webhook, never cut short (two users must never become one).
+OPENID_LENGTH = 128
+# An openid and a message id or event; past this the event part is digested (bot/core/inbound.py).
+DEDUP_KEY_LENGTH = 256
 
 
 def _at(*, nullable: bool = True, index: bool = False) -> datetime | None:
@@ -41,6 +47,24 @@ class Compound(SQLModel, table=True):
     name: str = Field(max_length=64, index=True)
 
 
+class CompoundAlias(SQLModel, table=True):
+    """Another name people use for a compound (阳光小区, 阳光 for 阳光花园); one compound each."""
+
+    __tablename__ = "compound_alias"
+    id: int | None = Field(default=None, primary_key=True)
+    compound_id: int = Field(foreign_key="compound.id", index=True)
+    name: str = Field(max_length=64, unique=True)
+
+
+class PlaceVersion(SQLModel, table=True):
+    """One row, bumped by database triggers whenever a compound or an alias changes, however it
+    changes: every process reads it with each batch of messages to know its parser is behind."""
+
+    __tablename__ = "place_version"
+    id: int = Field(default=1, primary_key=True)
+    version: int = 0
+
+
 class Building(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("compound_id", "name"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -55,7 +79,7 @@ class User(SQLModel, table=True):
     """Anyone who follows the account (every volunteer and admin is also a user)."""
 
     id: int | None = Field(default=None, primary_key=True)
-    openid: str = Field(unique=True, max_length=64)
+    openid: str = Field(unique=True, max_length=OPENID_LENGTH)
     name: str | None = Field(default=None, max_length=64)
     phone: str | None = Field(default=None, max_length=20)
     compound_id: int | None = Field(default=None, foreign_key="compound.id", index=True)
@@ -94,6 +118,55 @@ class Volunteer(SQLModel, table=True):
     rating_count: int = 0
     last_tasked_at: datetime | None = _at()
     created_at: datetime = _created()
+
+
+class RosterEntry(SQLModel, table=True):
+    """A volunteer on a community's list without a WeChat account yet (imported without an
+    openid). No offer reaches an entry; it becomes a Volunteer when a person who signed up in
+    chat with the same phone is approved by a worker, and then stays as the link."""
+
+    __tablename__ = "roster_entry"
+    __table_args__ = (
+        # One unbound entry per phone, however imports race.
+        Index(
+            "ux_roster_entry_unbound_phone",
+            "phone",
+            unique=True,
+            sqlite_where=text("volunteer_id IS NULL"),
+            postgresql_where=text("volunteer_id IS NULL"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64)
+    phone: str = Field(max_length=20)
+    skills: str = Field(default="", max_length=256)
+    compound_id: int = Field(foreign_key="compound.id", index=True)
+    building: str | None = Field(default=None, max_length=16)
+    availability: str = Field(default="anytime", max_length=128)
+    created_at: datetime = _created()
+    volunteer_id: int | None = Field(default=None, foreign_key="volunteer.id", index=True)
+    bound_at: datetime | None = _at()
+
+
+class BindingStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"  # the person asked again, or the entry was bound another way
+
+
+class Binding(SQLModel, table=True):
+    """A person's claim, by phone, to be a listed volunteer; its id is the #N a worker approves."""
+
+    __tablename__ = "volunteer_binding"
+    __table_args__ = (Index("ix_volunteer_binding_status", "status"),)
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(foreign_key="roster_entry.id", index=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    status: str = Field(default=BindingStatus.PENDING, max_length=16)
+    created_at: datetime = _created()
+    decided_at: datetime | None = _at()
+    decided_by: str | None = Field(default=None, max_length=160)
 
 
 # --- requests and their history ----------------------------------------------------------
@@ -153,7 +226,7 @@ class RequestEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="help_request.id", index=True)
     at: datetime = _created()
-    actor: str = Field(max_length=64)  # an openid, "system" or "admin:<name>"
+    actor: str = Field(max_length=160)  # an openid, "system" or "admin:<name>"
     kind: str = Field(max_length=32)
     from_status: str | None = Field(default=None, max_length=16)
     to_status: str | None = Field(default=None, max_length=16)
@@ -185,7 +258,7 @@ class ProcessedMessage(SQLModel, table=True):
     """One row per inbound message or event: the key that makes a re-delivery a no-op."""
 
     __tablename__ = "processed_message"
-    key: str = Field(primary_key=True, max_length=160)
+    key: str = Field(primary_key=True, max_length=DEDUP_KEY_LENGTH)
     created_at: datetime = _created()
     reply: str | None = None
     delivery: str | None = Field(default=None, max_length=16)  # passive/outbox once answered
@@ -197,7 +270,7 @@ class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox_message"
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
     id: int | None = Field(default=None, primary_key=True)
-    openid: str = Field(max_length=64, index=True)
+    openid: str = Field(max_length=OPENID_LENGTH, index=True)
     text: str
     status: str = Field(default="pending", max_length=16)  # pending/sending/sent/failed
     attempts: int = 0
@@ -235,8 +308,8 @@ class AdminAccount(SQLModel, table=True):
     password_hash: str = Field(max_length=256)
     street_id: int = Field(foreign_key="street.id", index=True)
     community_id: int | None = Field(default=None, foreign_key="community.id", index=True)
-    openid: str | None = Field(default=None, unique=True, max_length=64)
-    # A one-time code the worker sends in chat (绑定 12345678) to link their openid.
+    openid: str | None = Field(default=None, unique=True, max_length=OPENID_LENGTH)
+    # A one-time code the worker sends in chat (绑定工作台 12345678) to link their openid.
     link_code_hash: str | None = Field(default=None, max_length=64)
     link_code_expires_at: datetime | None = _at()
     created_at: datetime = _created()

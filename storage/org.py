@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
-from storage.models import Building, Community, Compound, Street
+from storage.errors import Conflict
+from storage.models import Building, Community, Compound, CompoundAlias, PlaceVersion, Street
+from storage.sql import Executor, Prepared
+
+# A compound's QR code carries this scene (WeChat allows 64 characters).
+SCENE_PREFIX = "compound:"
+_VERSION = select(col(PlaceVersion.version)).where(col(PlaceVersion.id) == 1)
 
 
 @dataclass(frozen=True)
@@ -62,9 +70,50 @@ async def ensure_building(*, session: AsyncSession, compound_id: int, building: 
     await _get_or_create(session, Building, compound_id=compound_id, name=building)
 
 
-async def compound_names(*, session: AsyncSession) -> list[str]:
-    """Every compound's name (for the parser's dictionary)."""
-    return list((await session.execute(select(col(Compound.name)).distinct())).scalars())
+async def compound_names(*, session: Executor) -> list[str]:
+    """Every compound's name and alias (for the parser's dictionary)."""
+    names = await session.execute(select(col(Compound.name)).distinct())
+    aliases = await session.execute(select(col(CompoundAlias.name)))
+    return [*names.scalars(), *aliases.scalars()]
+
+
+async def places_version(*, session: Executor) -> int:
+    """A number that changes whenever a compound or alias does (see PlaceVersion)."""
+    if isinstance(session, AsyncConnection):
+        # Every batch of messages reads it: compiled once, run without SQLAlchemy's per-call
+        # work (storage/sql.py: Prepared).
+        rows = await _prepared_version(session.dialect).rows(session, {})
+        return int(rows[0][0]) if rows else 0
+    return int((await session.execute(_VERSION)).scalar() or 0)
+
+
+@cache
+def _prepared_version(dialect: Dialect) -> Prepared:
+    return Prepared(_VERSION, dialect)
+
+
+async def add_aliases(*, session: AsyncSession, compound_id: int, names: list[str]) -> None:
+    """Give the compound these other names; a name that is another compound's is a Conflict."""
+    owners: dict[str, dict[int, str]] = {}
+    for name, place in await named_places(session=session):
+        owners.setdefault(name, {})[place.compound_id] = place.compound
+    wanted = list(dict.fromkeys(n.strip() for n in names if n.strip()))
+    for name in wanted:  # all checked before any is added: a Conflict adds none
+        others = [owner for cid, owner in owners.get(name, {}).items() if cid != compound_id]
+        if others:
+            raise Conflict(f'alias "{name}" already names the compound {others[0]}')
+    for name in wanted:
+        if compound_id not in owners.get(name, {}):
+            session.add(CompoundAlias(compound_id=compound_id, name=name))
+    await session.flush()
+
+
+async def named_places(*, session: AsyncSession) -> list[tuple[str, Place]]:
+    """Every name people may use for a compound (its own and its aliases) with the place."""
+    known = {place.compound_id: place for place in await places(session=session)}
+    aliases = await session.execute(select(col(CompoundAlias.name), col(CompoundAlias.compound_id)))
+    named = [(place.compound, place) for place in known.values()]
+    return named + [(name, known[cid]) for name, cid in aliases if cid in known]
 
 
 async def places(*, session: AsyncSession, compound_id: int | None = None) -> list[Place]:
@@ -94,9 +143,25 @@ async def place_of(*, session: AsyncSession, compound_id: int) -> Place | None:
 
 
 async def find_compound(*, session: AsyncSession, name: str) -> Place | None:
-    """The compound called `name` (exact, or the only one whose name contains it)."""
-    known = await places(session=session)
-    found = [p for p in known if p.compound == name]
+    """The compound called `name` (by its name or an alias, else the only one whose name
+    contains it)."""
+    named = await named_places(session=session)
+    found = {p.compound_id: p for alias, p in named if alias == name}
     if not found:
-        found = [p for p in known if name and name in p.compound]
-    return found[0] if len(found) == 1 else None
+        found = {p.compound_id: p for alias, p in named if name and name in alias}
+    return next(iter(found.values())) if len(found) == 1 else None
+
+
+def compound_scene(compound_id: int) -> str:
+    """The scene_str of the compound's QR code."""
+    return f"{SCENE_PREFIX}{compound_id}"
+
+
+def scene_compound(event_key: str | None) -> int | None:
+    """The compound a QR scan names: EventKey "qrscene_compound:7" (a new follower's subscribe)
+    or "compound:7" (a follower's SCAN); None for any other key."""
+    scene = (event_key or "").removeprefix("qrscene_")
+    number = scene.removeprefix(SCENE_PREFIX)
+    if number == scene or not number.isdigit() or not number.isascii():
+        return None
+    return int(number)

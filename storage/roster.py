@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, case, func, select
+from sqlalchemy import ColumnElement, Table, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
+from storage import bindings
 from storage.db import Database
-from storage.models import Community, Compound, HelpRequest, Street, User, Volunteer
+from storage.models import (
+    Community,
+    Compound,
+    HelpRequest,
+    RosterEntry,
+    Street,
+    User,
+    Volunteer,
+)
 from storage.org import Place
 from storage.sql import insert_for
 
@@ -23,9 +32,10 @@ _VOLUNTEER = cast(Table, Volunteer.__table__)  # type: ignore[attr-defined]
 
 @dataclass(frozen=True)
 class VolunteerData:
-    """One volunteer as a roster file gives them, already validated."""
+    """One volunteer as a roster file gives them, already validated (without an openid, with
+    a phone)."""
 
-    openid: str
+    openid: str | None
     name: str
     phone: str | None
     skills: tuple[str, ...]
@@ -62,20 +72,117 @@ _USER_FIELDS = ("name", "phone", "compound_id", "building")
 _VOLUNTEER_FIELDS = ("name", "phone", "skills", "compound_id", "building", "availability")
 
 
+@dataclass
+class Imported:
+    """What an import did: how many volunteers (or roster entries) were new, how many wait for
+    their WeChat account, and the rows it could not take (by index, with the reason)."""
+
+    created: int = 0
+    unbound: int = 0
+    refused: dict[int, str] = field(default_factory=dict)
+
+
 async def upsert_volunteers(
     *,
     session: AsyncSession,
     volunteers: Sequence[tuple[VolunteerData, Place]],
     task_limit: int,
-) -> int:
-    """Create or update each volunteer (and their user) by openid; how many were new.
+    at: datetime,
+) -> Imported:
+    """Create or update each volunteer: by openid; without one, by phone (the volunteer with
+    that phone, else the listed one still waiting for their WeChat account), never twice.
 
-    The openids must be distinct. New volunteers are active, not paused, with `task_limit`.
+    The openids and phones must be distinct. New volunteers are active, not paused, with
+    `task_limit`; one listed without an openid waits in the roster to be bound (bindings.py).
     """
-    created = 0
-    for start in range(0, len(volunteers), BATCH):
-        created += await _upsert_batch(session, volunteers[start : start + BATCH], task_limit)
-    return created
+    result = Imported()
+    known = [(data, place) for data, place in volunteers if data.openid]
+    for start in range(0, len(known), BATCH):
+        result.created += await _upsert_batch(session, known[start : start + BATCH], task_limit)
+    await _bind_listed(session, known, at)
+    listed = [(n, data, place) for n, (data, place) in enumerate(volunteers) if not data.openid]
+    for start in range(0, len(listed), BATCH):
+        await _upsert_listed(session, listed[start : start + BATCH], result)
+    return result
+
+
+async def _bind_listed(
+    session: AsyncSession, known: Sequence[tuple[VolunteerData, Place]], at: datetime
+) -> None:
+    # A volunteer listed earlier without an openid, now listed with one (same phone): the
+    # listed entry is theirs, and nobody's claim to it can be approved any more.
+    by_phone = {data.phone: data.openid for data, _ in known if data.phone}
+    if not by_phone:
+        return
+    entries = await session.execute(
+        select(col(RosterEntry.id), col(RosterEntry.phone)).where(
+            col(RosterEntry.phone).in_(by_phone), col(RosterEntry.volunteer_id).is_(None)
+        )
+    )
+    for entry_id, phone in entries.all():
+        volunteer_id = await session.scalar(
+            select(col(Volunteer.id))
+            .join(User, col(User.id) == Volunteer.user_id)
+            .where(col(User.openid) == by_phone[phone])
+        )
+        await session.execute(
+            update(RosterEntry)
+            .where(col(RosterEntry.id) == entry_id)
+            .values(volunteer_id=volunteer_id, bound_at=at)
+        )
+        await bindings.withdraw_claims(session=session, entry_ids=[entry_id])
+
+
+async def _upsert_listed(
+    session: AsyncSession,
+    batch: Sequence[tuple[int, VolunteerData, Place]],
+    result: Imported,
+) -> None:
+    phones = [data.phone for _, data, _ in batch if data.phone]
+    owners: dict[str, list[int]] = {}
+    for volunteer_id, phone in await session.execute(
+        select(col(Volunteer.id), col(Volunteer.phone)).where(col(Volunteer.phone).in_(phones))
+    ):
+        owners.setdefault(phone, []).append(volunteer_id)
+    entries: dict[str, RosterEntry] = {
+        entry.phone: entry
+        for entry in await session.scalars(
+            select(RosterEntry).where(
+                col(RosterEntry.phone).in_(phones), col(RosterEntry.volunteer_id).is_(None)
+            )
+        )
+    }
+    for index, data, place in batch:
+        fields = _listed_fields(data, place)
+        found = owners.get(data.phone or "", [])
+        if len(found) > 1:
+            result.refused[index] = "phone belongs to several volunteers: add their openid"
+        elif found:
+            await session.execute(
+                update(Volunteer).where(col(Volunteer.id) == found[0]).values(**fields, active=True)
+            )
+        elif (entry := entries.get(data.phone or "")) is not None:
+            for name, value in fields.items():
+                setattr(entry, name, value)
+            session.add(entry)
+            result.unbound += 1
+        else:
+            session.add(RosterEntry(**fields))
+            result.created += 1
+            result.unbound += 1
+    await session.flush()
+
+
+def _listed_fields(data: VolunteerData, place: Place) -> dict[str, Any]:
+    """The roster's fields of a volunteer, as stored (the same for an entry and a volunteer)."""
+    return {
+        "name": data.name,
+        "phone": data.phone,
+        "skills": "|".join(data.skills),
+        "compound_id": place.compound_id,
+        "building": data.building,
+        "availability": "|".join(data.availability),
+    }
 
 
 async def _upsert_batch(
@@ -99,8 +206,8 @@ async def _upsert_batch(
             for data, place in batch
         ],
     )
-    openids = [data.openid for data, _ in batch]
-    user_ids: dict[str, int] = {
+    openids = [data.openid for data, _ in batch if data.openid]
+    user_ids: dict[str | None, int] = {
         openid: user_id
         for openid, user_id in await session.execute(
             select(_USER.c.openid, _USER.c.id).where(_USER.c.openid.in_(openids))
@@ -122,12 +229,7 @@ async def _upsert_batch(
         [
             {
                 "user_id": user_ids[data.openid],
-                "name": data.name,
-                "phone": data.phone,
-                "skills": "|".join(data.skills),
-                "compound_id": place.compound_id,
-                "building": data.building,
-                "availability": "|".join(data.availability),
+                **_listed_fields(data, place),
                 "task_limit": task_limit,
                 "active": True,
                 "paused": False,
@@ -194,10 +296,11 @@ async def request_rows(*, db: Database, page_size: int = 500) -> AsyncIterator[R
 
 
 @dataclass(frozen=True, slots=True)
-class RosterEntry:
-    """One volunteer as the console lists and exports them."""
+class Listing:
+    """One volunteer as the console lists and exports them: a volunteer, or an entry of the
+    list still waiting for its WeChat account (openid None)."""
 
-    openid: str
+    openid: str | None
     name: str
     phone: str | None
     skills: str
@@ -214,31 +317,74 @@ class RosterEntry:
     rating_count: int
 
 
-async def entries(*, session: AsyncSession, where: ColumnElement[bool]) -> list[RosterEntry]:
-    """The volunteers inside `where` (a condition on Volunteer's compound), by place and name."""
-    query = (
-        select(
-            col(User.openid),
-            col(Volunteer.name),
-            col(Volunteer.phone),
-            col(Volunteer.skills),
-            col(Volunteer.availability),
-            col(Street.name),
-            col(Community.name),
-            col(Compound.name),
-            col(Volunteer.building),
-            col(Volunteer.active),
-            col(Volunteer.paused),
-            col(Volunteer.minutes_credited),
-            col(Volunteer.tasks_completed),
-            col(Volunteer.rating_sum),
-            col(Volunteer.rating_count),
-        )
-        .join(User, col(User.id) == Volunteer.user_id)
-        .outerjoin(Compound, col(Compound.id) == Volunteer.compound_id)
+def _placed_in(query: Any, compound_id: Any) -> Any:
+    return (
+        query.outerjoin(Compound, col(Compound.id) == compound_id)
         .outerjoin(Community, col(Community.id) == Compound.community_id)
         .outerjoin(Street, col(Street.id) == Community.street_id)
-        .where(where)
-        .order_by(col(Compound.name), col(Volunteer.name), col(Volunteer.id))
     )
-    return [RosterEntry(*row) for row in await session.execute(query)]
+
+
+async def listings(
+    *, session: AsyncSession, where: ColumnElement[bool], listed_where: ColumnElement[bool]
+) -> list[Listing]:
+    """The volunteers inside `where` (a condition on Volunteer's compound) and the unbound
+    list entries inside `listed_where` (on RosterEntry's), by compound and name."""
+    places = (col(Street.name), col(Community.name), col(Compound.name))
+    helpers = select(
+        col(User.openid),
+        col(Volunteer.name),
+        col(Volunteer.phone),
+        col(Volunteer.skills),
+        col(Volunteer.availability),
+        *places,
+        col(Volunteer.building),
+        col(Volunteer.active),
+        col(Volunteer.paused),
+        col(Volunteer.minutes_credited),
+        col(Volunteer.tasks_completed),
+        col(Volunteer.rating_sum),
+        col(Volunteer.rating_count),
+    ).join(User, col(User.id) == Volunteer.user_id)
+    listed = select(
+        col(RosterEntry.name),
+        col(RosterEntry.phone),
+        col(RosterEntry.skills),
+        col(RosterEntry.availability),
+        *places,
+        col(RosterEntry.building),
+    ).where(col(RosterEntry.volunteer_id).is_(None), listed_where)
+    found = [
+        Listing(*row)
+        for row in await session.execute(_placed_in(helpers, Volunteer.compound_id).where(where))
+    ]
+    for (
+        name,
+        phone,
+        skills,
+        availability,
+        street,
+        community,
+        compound,
+        building,
+    ) in await session.execute(_placed_in(listed, RosterEntry.compound_id)):
+        found.append(
+            Listing(
+                None,
+                name,
+                phone,
+                skills,
+                availability,
+                street,
+                community,
+                compound,
+                building,
+                active=True,
+                paused=False,
+                minutes_credited=0,
+                tasks_completed=0,
+                rating_sum=0,
+                rating_count=0,
+            )
+        )
+    return sorted(found, key=lambda v: (v.compound or "", v.name))

@@ -6,11 +6,11 @@ import re
 from typing import TextIO
 
 from bot.core.config import Config
-from bot.runtime import prepare_database
+from bot.runtime import open_configured, prepare_database
 from bot.web.console import passwords
 from storage import accounts
-from storage.db import open_database
 from storage.errors import InvalidInput
+from storage.models import OPENID_LENGTH
 
 _USERNAME = re.compile(r"^[\w.@-]{1,64}$")
 
@@ -34,10 +34,10 @@ async def add_admin(
     problem = passwords.acceptable(password)
     if problem:
         raise InvalidInput(problem)
-    if openid is not None and len(openid) > 64:
-        raise InvalidInput("an openid is at most 64 characters")
+    if openid is not None and len(openid) > OPENID_LENGTH:
+        raise InvalidInput(f"an openid is at most {OPENID_LENGTH} characters")
     hashed = passwords.hash_password(password)
-    db = open_database(config.database.url)
+    db = await open_configured(config)
     try:
         # The configured street and community exist before anyone names them.
         await prepare_database(db, config)
@@ -64,7 +64,7 @@ async def add_admin(
 
 async def list_admins(config: Config, out: TextIO) -> int:
     """Print every account with its scope and whether chat is linked."""
-    db = open_database(config.database.url)
+    db = await open_configured(config)
     try:
         await prepare_database(db, config)
         async with db.transaction() as session:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import asyncio
 
 from bot.core.config import Config
+from bot.runtime import open_configured
 from storage import migrate
-from storage.db import open_database
 
 
 def upgrade(config: Config) -> int:
     """Migrate the configured database to the code's schema and print its revision."""
 
     async def run() -> str | None:
-        db = open_database(config.database.url)
+        db = await open_configured(config)
         try:
             await migrate.upgrade(db)
             return await migrate.current_revision(db)

@@ -112,6 +112,12 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return parse(args.file, args.now)
 
 
+def cmd_qrcode(args: argparse.Namespace) -> int:
+    from bot.cli.qrcode import qrcode
+
+    return qrcode(_config(args), args.compound, args.community, args.out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="jinlin", description="近邻 neighbour mutual-aid server")
@@ -170,6 +176,14 @@ def build_parser() -> argparse.ArgumentParser:
     requests = with_config(export_what.add_parser("requests", help="one row per request"))
     requests.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     requests.set_defaults(run=cmd_export_requests)
+
+    qrcode = with_config(
+        commands.add_parser("qrcode", help="a compound's QR code as a PNG, for its gate")
+    )
+    qrcode.add_argument("--compound", required=True, metavar="NAME", help="its name or alias")
+    qrcode.add_argument("--community", help="when two communities have a compound of that name")
+    qrcode.add_argument("--out", metavar="FILE.png", help="default: qrcode-<compound>.png")
+    qrcode.set_defaults(run=cmd_qrcode)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sys
 
 from nlp import Parser
@@ -16,6 +17,10 @@ def parse(file: str | None, now_text: str | None) -> int:
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
     parser = Parser()
+    # JSON can spell a lone surrogate ("\ud800"), which UTF-8 cannot carry: written back as
+    # the same escape, the output line stays the JSON it would have been.
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(errors="backslashreplace")
     source = open(file, encoding="utf-8") if file else sys.stdin  # noqa: SIM115
     try:
         for line in parse_lines(source, parser, now):

@@ -26,17 +26,23 @@ def serve(config: Config, *, scheduler: bool) -> int:
     sys.setswitchinterval(0.0005)
     app = create_app(config, scheduler=scheduler)
     app.on_startup.append(_freeze_startup_objects)
-    logger.info(
-        "serving on http://%s:%d%s",
-        config.server.host,
-        config.server.port,
-        "" if scheduler else " (no scheduler)",
-    )
+
+    async def announce(_app: web.Application) -> None:
+        # After the database is open and migrated: a wrong database.url stops the server
+        # with one line before anything claims it is serving.
+        logger.info(
+            "serving on http://%s:%d%s",
+            config.server.host,
+            config.server.port,
+            "" if scheduler else " (no scheduler)",
+        )
+
+    app.on_startup.append(announce)
     web.run_app(app, host=config.server.host, port=config.server.port, print=None, access_log=None)
     return 0
 
 
-async def _freeze_startup_objects(_app: object) -> None:
+async def _freeze_startup_objects(_app: web.Application) -> None:
     # The parser's tables and SQLAlchemy's caches live for the whole process; leaving them out
     # of the cyclic garbage collector's scans keeps its pauses short under load.
     gc.collect()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -33,10 +34,33 @@ def parse_duration(value: Any) -> timedelta:
 
 
 def _comma_list(value: Any) -> Any:
-    # Environment variables carry lists as "a,b,c".
+    # Environment variables carry lists as "a,b,c" or as a JSON list '["a", "b"]'.
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise ValueError(
+                f'not a JSON list: {value!r} (write it like ["a", "b"] or a,b)'
+            ) from None
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
     return value
+
+
+# People write database URLs the way their tools print them; the engine needs the driver.
+_URL_SCHEMES = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
+DRIVER_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg")
+
+
+def _database_url(value: Any) -> Any:
+    if not isinstance(value, str) or "://" not in value:
+        return value
+    scheme, rest = value.split("://", 1)
+    return f"{_URL_SCHEMES.get(scheme.lower(), scheme)}://{rest}"
 
 
 def _clock(value: Any) -> Any:
@@ -67,14 +91,13 @@ class ServerConfig(Section):
 
 
 class DatabaseConfig(Section):
-    url: str = "sqlite+aiosqlite:///jinlin.db"
+    url: Annotated[str, BeforeValidator(_database_url)] = "sqlite+aiosqlite:///jinlin.db"
 
     @model_validator(mode="after")
     def _known_driver(self) -> DatabaseConfig:
-        if not self.url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        if not self.url.startswith(tuple(f"{scheme}://" for scheme in DRIVER_SCHEMES)):
             raise ValueError(
-                "url must start with sqlite+aiosqlite:// or postgresql+asyncpg:// "
-                f"(got {self.url.split('://')[0]!r})"
+                f"url must start with sqlite:// or postgresql:// (got {self.url.split('://')[0]!r})"
             )
         return self
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
+
+from storage.errors import InvalidInput
+from storage.models import DEDUP_KEY_LENGTH, OPENID_LENGTH
 
 # Events that only report delivery results; they arrive in bursts and are acknowledged at once.
 DELIVERY_REPORTS = frozenset({"templatesendjobfinish", "masssendjobfinish"})
@@ -29,9 +33,13 @@ class Inbound:
     @property
     def dedup_key(self) -> str:
         """The key under which WeChat's re-deliveries of this message are recognised."""
-        if self.msg_id:
-            return f"{self.openid}:{self.msg_id}"
-        return f"{self.openid}:{self.created}:{self.event or self.kind}:{self.event_key or ''}"
+        rest = self.msg_id or f"{self.created}:{self.event or self.kind}:{self.event_key or ''}"
+        if len(self.openid) + 1 + len(rest) > DEDUP_KEY_LENGTH:
+            # A VIEW event's key is a whole URL: a digest of it fits the column where cutting it
+            # short could make two messages one; the openid stays readable, so erasing a
+            # person's data still finds their keys.
+            rest = "sha256:" + hashlib.sha256(rest.encode()).hexdigest()
+        return f"{self.openid}:{rest}"
 
     @property
     def interaction(self) -> str | None:
@@ -46,26 +54,49 @@ class Inbound:
 
 
 def inbound_from(message: Any) -> Inbound:
-    """Turn a parsed wechatpy message into an Inbound."""
+    """Turn a parsed wechatpy message into an Inbound; InvalidInput when it cannot be one."""
     raw: dict[str, Any] = message._data
-    kind = str(raw.get("MsgType", "unknown")).lower()
-    event = str(raw["Event"]).lower() if kind == "event" and raw.get("Event") else None
-    text = raw.get("Content") if kind == "text" else None
+    field = _Fields(raw)
+    openid, account = field.text("FromUserName"), field.text("ToUserName")
+    # Without a sender every such message would belong to one shared user; without the
+    # account there is nobody to reply as.
+    if not openid.strip() or not account.strip():
+        raise InvalidInput("FromUserName and ToUserName must not be empty")
+    if len(openid) > OPENID_LENGTH:
+        raise InvalidInput(f"FromUserName longer than {OPENID_LENGTH} characters")
+    kind = (field.text("MsgType") or "unknown").lower()
+    event = field.text("Event").lower() if kind == "event" else ""
+    text = field.text("Content") if kind == "text" else None
     if kind == "voice":
-        text = raw.get("Recognition") or None
-    latitude = raw.get("Location_X") if kind == "location" else raw.get("Latitude")
-    longitude = raw.get("Location_Y") if kind == "location" else raw.get("Longitude")
+        text = field.text("Recognition") or None
+    latitude = field.text("Location_X" if kind == "location" else "Latitude")
+    longitude = field.text("Location_Y" if kind == "location" else "Longitude")
     return Inbound(
-        openid=str(raw["FromUserName"]),
+        openid=openid,
         kind=kind,
-        created=int(raw.get("CreateTime") or 0),
-        msg_id=str(raw["MsgId"]) if raw.get("MsgId") else None,
-        text=str(text) if text is not None else None,
-        event=event,
-        event_key=str(raw["EventKey"]) if raw.get("EventKey") else None,
+        created=int(field.text("CreateTime") or 0),
+        msg_id=field.text("MsgId") or None,
+        text=text,
+        event=event or None,
+        event_key=field.text("EventKey") or None,
         latitude=float(latitude) if latitude else None,
         longitude=float(longitude) if longitude else None,
-        label=raw.get("Label"),
-        media_id=raw.get("MediaId"),
-        account=str(raw.get("ToUserName") or ""),
+        label=field.text("Label") or None,
+        media_id=field.text("MediaId") or None,
+        account=account,
     )
+
+
+class _Fields:
+    """The message's fields as text: a field holding elements instead is malformed."""
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self._raw = raw
+
+    def text(self, name: str) -> str:
+        value = self._raw.get(name)
+        if value is None:
+            return ""
+        if not isinstance(value, str | int | float):
+            raise InvalidInput(f"{name} holds elements, not text")
+        return str(value)

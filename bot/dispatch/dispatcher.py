@@ -26,7 +26,7 @@ from bot.core.config import Config
 from bot.core.context import Ctx, Notifier
 from bot.core.inbound import Inbound
 from bot.core.router import Lazy, Router
-from bot.dispatch.understanding import TextParser
+from bot.dispatch.understanding import KnownPlaces, TextParser
 from nlp import Parse
 from storage import accounts, messages, outbox, users, volunteers
 from storage.db import Database, Lane
@@ -60,13 +60,14 @@ class Dispatcher:
         config: Config,
         db: Database,
         router: Router,
-        parser: TextParser,
+        parser: TextParser | KnownPlaces,
         on_queued: Callable[[], None] = lambda: None,
     ) -> None:
         self.config = config
         self.db = db
         self.router = router
-        self.parser = parser
+        self.places = parser if isinstance(parser, KnownPlaces) else KnownPlaces(parser)
+        self.parser = self.places.parser
         self.on_queued = on_queued
         self._lane = Lane(db)  # batches run one at a time
         self._tz = config.org.tz
@@ -151,6 +152,11 @@ class Dispatcher:
         # the keys fail, and the batch is then retried one message at a time, looking.
         now = utcnow()
         async with self._lane.transaction() as (conn, session):
+            if await self.places.catch_up(conn):
+                # A compound added since these were parsed (at arrival) may be named in them.
+                for job in jobs:
+                    if job.parse is not None and job.inbound.text:
+                        job.parse = self.parser.parse(job.inbound.text, self.local_now())
             seen = (
                 {}
                 if optimistic

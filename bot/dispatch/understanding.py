@@ -1,5 +1,5 @@
-"""The message parser behind the dispatcher: built once off the event loop, then kept learning
-the compounds created while the process runs."""
+"""The message parser behind the dispatcher: built once off the event loop, then kept in step
+with the compounds and aliases the database knows, whoever added them."""
 
 from __future__ import annotations
 
@@ -15,10 +15,9 @@ from bot.core.config import Config
 from nlp import Parse
 from storage import org
 from storage.db import Database
+from storage.sql import Executor
 
 logger = logging.getLogger(__name__)
-
-COMPOUND_REFRESH = 60.0  # seconds
 
 
 class TextParser(Protocol):
@@ -27,38 +26,48 @@ class TextParser(Protocol):
     def add_compounds(self, names: Iterable[str]) -> None: ...
 
 
+class KnownPlaces:
+    """The parser with the database's place names, caught up whenever the places version moves.
+
+    Compounds created by an import, the console or another server process bump the version in
+    the transaction that creates them (storage/models.py: PlaceVersion), so one small read per
+    batch of messages tells every process, from the next message on, that it has names to learn.
+    """
+
+    def __init__(self, parser: TextParser, names: Iterable[str] = (), version: int = -1) -> None:
+        self.parser = parser
+        self._names = set(names)
+        self._version = version
+
+    async def catch_up(self, session: Executor) -> bool:
+        """Read the version; on a change, teach the parser the new names. True if it learnt any."""
+        version = await org.places_version(session=session)
+        if version == self._version:
+            return False
+        names = set(await org.compound_names(session=session))
+        new = names - self._names
+        if new:
+            logger.info("learnt %d new place names", len(new))
+            self.parser.add_compounds(sorted(new))
+        self._names |= names
+        self._version = version
+        return bool(new)
+
+
 @asynccontextmanager
 async def understanding(
     config: Config, db: Database, parser: TextParser | None = None
-) -> AsyncIterator[TextParser]:
-    """The parser (built with the database's compounds unless one is given), learning the
-    compounds created elsewhere until the block ends."""
-    compounds: list[str] = []
-    if parser is None:
-        async with db.transaction() as session:
-            compounds = await org.compound_names(session=session)
-        parser = await asyncio.to_thread(build_parser, config, compounds)
-    refresher = asyncio.ensure_future(_learn_new_compounds(db, parser, set(compounds)))
-    try:
-        yield parser
-    finally:
-        refresher.cancel()
-        await asyncio.gather(refresher, return_exceptions=True)
-
-
-async def _learn_new_compounds(db: Database, parser: TextParser, known: set[str]) -> None:
-    # Compounds created elsewhere (an import, another process) become known to the parser,
-    # so 我住新小区3号楼 binds without a restart.
-    while True:
-        try:
-            async with db.transaction() as session:
-                names = set(await org.compound_names(session=session))
-            if names - known:
-                parser.add_compounds(sorted(names - known))
-                known |= names
-        except Exception as exc:  # the database may be briefly away; try again next round
-            logger.warning("could not refresh compound names: %s", exc.__class__.__name__)
-        await asyncio.sleep(COMPOUND_REFRESH)
+) -> AsyncIterator[KnownPlaces]:
+    """The parser (built with the database's place names unless one is given) and what keeps
+    it in step."""
+    if parser is not None:
+        yield KnownPlaces(parser)  # learns every name with the first batch
+        return
+    async with db.transaction() as session:
+        version = await org.places_version(session=session)
+        names = await org.compound_names(session=session)
+    built = await asyncio.to_thread(build_parser, config, names)
+    yield KnownPlaces(built, names, version)
 
 
 def build_parser(config: Config, compounds: list[str]) -> TextParser:

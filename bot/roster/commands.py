@@ -4,16 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.core.config import Config
-from bot.roster.formats import RosterRow, decode, export_header, export_line, read_roster
+from bot.roster.formats import (
+    Problem,
+    RosterRow,
+    decode,
+    export_header,
+    export_line,
+    format_hint,
+    read_roster,
+)
+from bot.runtime import open_configured
 from storage import migrate, roster
-from storage.db import Database, open_database
-from storage.errors import InvalidInput
-from storage.org import Place, ensure_place
+from storage.db import Database
+from storage.errors import Conflict, InvalidInput
+from storage.org import Place, add_aliases, ensure_place
+from storage.roster import VolunteerData
+from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -34,40 +47,86 @@ async def import_volunteers(config: Config, path: Path, out: TextIO) -> int:
         raise InvalidInput(f"{path}: {exc}") from None
     db = await _open(config)
     try:
-        created = await store_roster(db, rows, task_limit=config.routing.task_limit)
+        stored = await store_roster(db, rows, problems, task_limit=config.routing.task_limit)
     finally:
         await db.close()
-    logger.info("imported %d volunteers from %s, skipped %d", len(rows), path, len(problems))
+    imported, problems = stored.imported, stored.problems
+    logger.info("imported %d volunteers from %s, skipped %d", imported, path, len(problems))
     out.write(
-        f"imported {len(rows)} (created {created}, updated {len(rows) - created}), "
+        f"imported {imported} (created {stored.created}, updated {imported - stored.created}), "
         f"skipped {len(problems)}\n"
     )
-    for problem in problems:  # already in line order
+    if stored.unbound:
+        out.write(
+            f"{stored.unbound} without openid wait for their WeChat account: each is bound when "
+            "that person says 我想当志愿者 (or 绑定) in chat with the same phone and a worker "
+            "approves (同意绑定 #N)\n"
+        )
+    for problem in problems:
         out.write(f"{problem}\n")
+    if problems:
+        out.write(f"{format_hint()}\n")
     return 0
 
 
-async def store_roster(db: Database, rows: Sequence[RosterRow], *, task_limit: int) -> int:
-    """Create or update the volunteers of these rows, and their places; how many were new.
+@dataclass(frozen=True)
+class Stored:
+    """What an import did: volunteers imported (created among them), how many of those wait
+    for their WeChat account, and every skipped row with its reasons, in line order."""
+
+    imported: int
+    created: int
+    unbound: int
+    problems: list[Problem]
+
+
+async def store_roster(
+    db: Database, rows: list[RosterRow], problems: list[Problem], *, task_limit: int
+) -> Stored:
+    """Store the valid rows of a roster file, with their places, in one transaction.
 
     The one import of `jinlin import volunteers` and of the console's roster page."""
     async with db.transaction() as session:
-        places: dict[tuple[str, str, str, str | None], Place] = {}
-        volunteers = []
-        for row in rows:
-            key = (row.street, row.community, row.compound, row.volunteer.building)
-            if key not in places:
-                places[key] = await ensure_place(
-                    session=session,
-                    street=row.street,
-                    community=row.community,
-                    compound=row.compound,
-                    building=row.volunteer.building,
-                )
-            volunteers.append((row.volunteer, places[key]))
-        return await roster.upsert_volunteers(
-            session=session, volunteers=volunteers, task_limit=task_limit
+        volunteers, taken, problems = await _placed(session, rows, problems)
+        result = await roster.upsert_volunteers(
+            session=session, volunteers=volunteers, task_limit=task_limit, at=utcnow()
         )
+    problems += [Problem(taken[n].line, reason) for n, reason in result.refused.items()]
+    problems.sort(key=lambda problem: problem.line)
+    imported = len(volunteers) - len(result.refused)
+    return Stored(imported, result.created, result.unbound, problems)
+
+
+async def _placed(
+    session: AsyncSession, rows: list[RosterRow], problems: list[Problem]
+) -> tuple[list[tuple[VolunteerData, Place]], list[RosterRow], list[Problem]]:
+    """Each row's volunteer with their place (created when new) and the compound's aliases;
+    a row whose aliases name another compound becomes a problem."""
+    places: dict[tuple[str, str, str, str | None], Place] = {}
+    volunteers: list[tuple[VolunteerData, Place]] = []
+    taken: list[RosterRow] = []
+    problems = list(problems)
+    for row in rows:
+        key = (row.street, row.community, row.compound, row.volunteer.building)
+        if key not in places:
+            places[key] = await ensure_place(
+                session=session,
+                street=row.street,
+                community=row.community,
+                compound=row.compound,
+                building=row.volunteer.building,
+            )
+        if row.aliases:
+            try:
+                await add_aliases(
+                    session=session, compound_id=places[key].compound_id, names=list(row.aliases)
+                )
+            except Conflict as exc:
+                problems.append(Problem(row.line, str(exc)))
+                continue
+        volunteers.append((row.volunteer, places[key]))
+        taken.append(row)
+    return volunteers, taken, problems
 
 
 async def export_requests(config: Config, fmt: str, out: TextIO) -> int:
@@ -86,7 +145,7 @@ async def export_requests(config: Config, fmt: str, out: TextIO) -> int:
 
 
 async def _open(config: Config) -> Database:
-    db = open_database(config.database.url)
+    db = await open_configured(config)
     if db.is_sqlite:
         # A single-machine install has no separate upgrade step; PostgreSQL's operators run it.
         try:

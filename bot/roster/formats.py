@@ -10,10 +10,10 @@ import io
 import json
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from nlp.model import CATEGORIES
 from storage.availability import WORDS
@@ -23,8 +23,10 @@ from storage.roster import VolunteerData
 if TYPE_CHECKING:
     from storage.roster import RequestRow
 
-REQUIRED = ("openid", "name", "phone", "skills", "community", "compound", "building")
-OPTIONAL = ("street", "availability")
+T = TypeVar("T")
+
+REQUIRED = ("name", "phone", "skills", "community", "compound", "building")
+OPTIONAL = ("openid", "street", "availability", "aliases")
 
 # Spreadsheets made by hand often carry Chinese headings; each maps to its column.
 HEADER_ALIASES: dict[str, str] = {
@@ -43,6 +45,9 @@ HEADER_ALIASES: dict[str, str] = {
     "街道": "street",
     "服务时间": "availability",
     "可服务时间": "availability",
+    "alias": "aliases",
+    "别名": "aliases",
+    "小区别名": "aliases",
 }
 
 SKILLS: dict[str, str] = {
@@ -50,12 +55,26 @@ SKILLS: dict[str, str] = {
     **{chinese: name for name, chinese in CATEGORIES.items()},
 }
 
-# The slots a volunteer can be available in, each with its Chinese name.
-
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 # 3号楼 / 3栋 / A座 are all building "3" or "A", as the message parser reads them.
 _BUILDING = re.compile(r"([0-9A-Za-z]+)\s*(?:号楼|号|栋|幢|座|楼)")
-_LIMITS = {"openid": 64, "name": 64, "street": 64, "community": 64, "compound": 64, "building": 16}
+_LIMITS = {"openid": 128, "name": 64, "street": 64, "community": 64, "compound": 64, "building": 16}
+
+
+def format_hint() -> str:
+    """How a roster CSV is written: shown after the rows that were skipped."""
+    skills = " ".join(f"{name}/{chinese}" for name, chinese in CATEGORIES.items())
+    slots = " ".join(sorted(WORDS, key=lambda word: (word.isascii(), word)))
+    return (
+        f"format: a header row naming the columns {','.join(REQUIRED)} "
+        f"(optional: {','.join(OPTIONAL)}); openid may be empty, then phone is needed "
+        "(an 11-digit mobile number) to bind the volunteer when they sign up in chat; "
+        f"skills and availability take several values separated by |; skills: {skills}; "
+        f"availability: {slots} (empty: anytime); aliases: other names of the compound, "
+        "separated by |"
+    )
+
+
 _XLSX = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # zip (xlsx) and OLE (xls) signatures
 
 
@@ -68,6 +87,7 @@ class RosterRow:
     street: str
     community: str
     compound: str
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,7 +128,7 @@ def read_roster(text: str, *, default_street: str) -> tuple[list[RosterRow], lis
         columns = _columns(header)
         rows: list[RosterRow] = []
         problems: list[Problem] = []
-        first_line: dict[str, int] = {}
+        first_line: dict[tuple[str, str], int] = {}
         line = reader.line_num + 1
         for cells in reader:
             if any(cell.strip() for cell in cells):
@@ -147,44 +167,67 @@ def _row(
     cells: list[str],
     columns: list[str | None],
     default_street: str,
-    first_line: dict[str, int],
+    first_line: dict[tuple[str, str], int],
 ) -> RosterRow | Problem:
     if len(cells) != len(columns):
         return Problem(line, f"expected {len(columns)} columns, found {len(cells)}")
     value = {col: cell.strip() for col, cell in zip(columns, cells, strict=True) if col}
-    try:
-        return _valid_row(line, value, default_street, first_line)
-    except InvalidInput as exc:
-        return Problem(line, str(exc))
+    problems: list[str] = []
+    row = _valid_row(line, value, default_street, first_line, problems)
+    return Problem(line, "; ".join(problems)) if problems or row is None else row
 
 
 def _valid_row(
-    line: int, value: dict[str, str], default_street: str, first_line: dict[str, int]
-) -> RosterRow:
-    openid = value["openid"]
-    if not openid:
-        raise InvalidInput("missing openid")
-    seen = first_line.setdefault(openid, line)
-    if seen != line:
-        raise InvalidInput(f"duplicate openid, first on line {seen}")
+    line: int,
+    value: dict[str, str],
+    default_street: str,
+    first_line: dict[tuple[str, str], int],
+    problems: list[str],
+) -> RosterRow | None:
+    """The row, when `problems` stays empty; every problem of the row is added to it."""
+
+    def checked(read: Callable[[str], T], cell: str, default: T) -> T:
+        try:
+            return read(cell)
+        except InvalidInput as exc:
+            problems.append(str(exc))
+            return default
+
+    openid = value.get("openid", "")
     for column in ("name", "community", "compound"):
         if not value[column]:
-            raise InvalidInput(f"missing {column}")
+            problems.append(f"missing {column}")
+    malformed: str | None = ""  # not None: a malformed phone is not also a missing one
+    phone = checked(parse_phone, value["phone"], malformed)
+    if not openid and phone is None:
+        problems.append("missing phone (a volunteer without openid is bound by phone)")
+    for column, key in (("openid", openid), ("phone", phone)):
+        seen = first_line.setdefault((column, key), line) if key else line
+        if seen != line:
+            problems.append(f"duplicate {column}, first on line {seen}")
     street = value.get("street") or default_street
     building = parse_building(value["building"])
-    sized = {**value, "street": street, "building": building or ""}
-    for column, limit in _LIMITS.items():
-        if len(sized[column]) > limit:
-            raise InvalidInput(f"{column} longer than {limit} characters")
+    sized = {**value, "openid": openid, "street": street, "building": building or ""}
+    problems += [
+        f"{column} longer than {limit} characters"
+        for column, limit in _LIMITS.items()
+        if len(sized[column]) > limit
+    ]
+    none: tuple[str, ...] = ()
+    skills = checked(lambda cell: parse_names(cell, SKILLS, "skill"), value["skills"], none)
+    slots = checked(parse_availability, value.get("availability", ""), none)
+    aliases = checked(parse_aliases, value.get("aliases", ""), none)
+    if problems:
+        return None
     volunteer = VolunteerData(
-        openid=openid,
+        openid=openid or None,
         name=value["name"],
-        phone=parse_phone(value["phone"]),
-        skills=parse_names(value["skills"], SKILLS, "skill"),
+        phone=phone,
+        skills=skills,
         building=building,
-        availability=parse_availability(value.get("availability", "")) or ("anytime",),
+        availability=slots or ("anytime",),
     )
-    return RosterRow(line, volunteer, street, value["community"], value["compound"])
+    return RosterRow(line, volunteer, street, value["community"], value["compound"], aliases)
 
 
 def parse_phone(cell: str) -> str | None:
@@ -224,16 +267,28 @@ def parse_availability(cell: str) -> tuple[str, ...]:
 def parse_names(cell: str, table: dict[str, str], what: str) -> tuple[str, ...]:
     """Names separated by "|" (English, any case, or Chinese) as their English names."""
     found: list[str] = []
+    unknown: list[str] = []
     for part in unicodedata.normalize("NFKC", cell).split("|"):
         word = part.strip()
         if not word:
             continue
         name = table.get(word.lower())
         if name is None:
-            raise InvalidInput(f'unknown {what} "{word}"')
-        if name not in found:
+            unknown.append(f'"{word}"')
+        elif name not in found:
             found.append(name)
+    if unknown:
+        raise InvalidInput(f"unknown {what} {', '.join(unknown)}")
     return tuple(found)
+
+
+def parse_aliases(cell: str) -> tuple[str, ...]:
+    """Other names of the compound, separated by "|" (阳光小区|阳光)."""
+    names = [part.strip() for part in unicodedata.normalize("NFKC", cell).split("|")]
+    too_long = [name for name in names if len(name) > _LIMITS["compound"]]
+    if too_long:
+        raise InvalidInput(f"alias longer than {_LIMITS['compound']} characters")
+    return tuple(dict.fromkeys(name for name in names if name))
 
 
 # --- export -----------------------------------------------------------------------------

@@ -121,6 +121,7 @@ async def seed(db: Database, *, task_limit: int) -> bool:
                 for p in crew
             ],
             task_limit=task_limit,
+            at=utcnow(),
         )
         for persona in crew:
             user = await users.get(session=session, openid=persona.openid)

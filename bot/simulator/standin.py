@@ -39,7 +39,12 @@ ERRMSG = {e.value: e.name.lower().replace("_", " ") for e in WeChatErrorCode} | 
     45157: "invalid tag name",
     45158: "tag name too long",
     45159: "invalid tag id",
+    40052: "invalid action name",
 }
+QR_PERMANENT = ("QR_LIMIT_SCENE", "QR_LIMIT_STR_SCENE")
+QR_TEMPORARY = ("QR_SCENE", "QR_STR_SCENE")
+QR_MAX_EXPIRY, QR_DEFAULT_EXPIRY = 2_592_000, 30  # seconds: 30 days at most
+QR_MAX_SCENE_ID, QR_MAX_SCENE_STR = 100_000, 64
 
 
 def error(errcode: int) -> Answer:
@@ -105,6 +110,7 @@ class StandinState:
         self._faults: defaultdict[str, deque[tuple[int, int]]] = defaultdict(deque)
         self._delivered: list[Delivered] = []
         self.on_deliver: list[Callable[[Delivered], None]] = []  # e.g. the simulator's chats
+        self.qrcodes: dict[str, str | int] = {}  # url → the scene it carries
 
     # --- steering ----------------------------------------------------------------------
 
@@ -352,6 +358,36 @@ class StandinState:
         self.menu = buttons
         return {"errcode": 0, "errmsg": "ok"}
 
+    def create_qrcode(self, body: Answer, query: Mapping[str, str]) -> Answer:
+        """POST /cgi-bin/qrcode/create: a parametric QR code's ticket and the URL it encodes;
+        permanent codes (QR_LIMIT_*) have no expire_seconds."""
+        action = body.get("action_name")
+        if action not in QR_PERMANENT + QR_TEMPORARY:
+            return error(40052)
+        info = body.get("action_info")
+        scene = info.get("scene") if isinstance(info, dict) else None
+        if not isinstance(scene, dict):
+            return error(40053)
+        value: str | int | None
+        if action.endswith("STR_SCENE"):
+            value = scene.get("scene_str")
+            if not isinstance(value, str) or not 1 <= len(value) <= QR_MAX_SCENE_STR:
+                return error(40053)
+        else:
+            value = scene.get("scene_id")
+            if not isinstance(value, int) or value < 1:
+                return error(40053)
+            if action in QR_PERMANENT and value > QR_MAX_SCENE_ID:
+                return error(40053)
+        ticket = secrets.token_urlsafe(48)
+        url = f"http://weixin.qq.com/q/{secrets.token_urlsafe(16)}"
+        self.qrcodes[url] = value
+        answer: Answer = {"ticket": ticket, "url": url}
+        if action in QR_TEMPORARY:
+            expiry = body.get("expire_seconds", QR_DEFAULT_EXPIRY)
+            answer["expire_seconds"] = min(int(expiry), QR_MAX_EXPIRY)
+        return answer
+
     def user_info(self, body: Answer, query: Mapping[str, str]) -> Answer:
         """GET /cgi-bin/user/info: subscribe 1 with tags for a follower, 0 otherwise."""
         openid = query.get("openid", "")
@@ -423,6 +459,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/cgi-bin/tags/members/batchuntagging"): StandinState.batch_untagging,
     ("POST", "/cgi-bin/menu/create"): StandinState.create_menu,
     ("GET", "/cgi-bin/user/info"): StandinState.user_info,
+    ("POST", "/cgi-bin/qrcode/create"): StandinState.create_qrcode,
 }
 TOKEN_FREE = {"/cgi-bin/token", "/cgi-bin/stable_token"}
 

@@ -59,12 +59,12 @@ def _runtime(scheduler: bool) -> Callable[[web.Application], AsyncIterator[None]
 def _dispatcher(parser: TextParser | None) -> Callable[[web.Application], AsyncIterator[None]]:
     async def setup(app: web.Application) -> AsyncIterator[None]:
         config, db, runtime = app[CONFIG], app[DATABASE], app[RUNTIME]
-        async with understanding(config, db, parser) as text_parser:
+        async with understanding(config, db, parser) as places:
             dispatcher = app[DISPATCHER] = Dispatcher(
                 config=config,
                 db=db,
                 router=build_router(),
-                parser=text_parser,
+                parser=places,
                 on_queued=runtime.queued,
             )
             yield

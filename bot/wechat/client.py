@@ -37,6 +37,7 @@ UNREACHABLE = -2  # ours, not WeChat's: no usable answer came back
 RATE_LIMITED = 45009
 TAG_BATCH = 50
 MASS_MAX_OPENIDS = 10_000
+QR_SCENE_MAX = 64
 # A token handed back unrenewed (our margin exceeds WeChat's own 5-minute renewal window)
 # is used and asked about again no sooner than this, so the margin cannot cause a storm.
 RECHECK = timedelta(seconds=30)
@@ -187,6 +188,21 @@ class WeChatClient:
             "clientmsgid": clientmsgid,
         }
         return await self._call("POST", "/cgi-bin/message/mass/send", body=body)
+
+    async def create_permanent_qrcode(self, scene_str: str) -> str:
+        """A permanent parametric QR code for `scene_str` (1-64 characters); the URL it encodes.
+
+        A scan by a new follower arrives as `subscribe` with EventKey "qrscene_<scene_str>", by
+        a follower as `SCAN` with "<scene_str>".
+        """
+        if not 1 <= len(scene_str) <= QR_SCENE_MAX:
+            raise InvalidInput(f"scene_str must be 1 to {QR_SCENE_MAX} characters")
+        body = {
+            "action_name": "QR_LIMIT_STR_SCENE",
+            "action_info": {"scene": {"scene_str": scene_str}},
+        }
+        answer = await self._call("POST", "/cgi-bin/qrcode/create", body=body)
+        return str(answer["url"])
 
     async def get_user_info(self, openid: str) -> dict[str, Any]:
         """The user's profile as WeChat reports it ("subscribe": 0 once they unfollow)."""

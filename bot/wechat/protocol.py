@@ -127,7 +127,7 @@ class WeChatProtocol:
             if message is None:
                 raise InvalidInput("empty body")
             return inbound_from(message)
-        except (ExpatError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (ExpatError, KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
             raise InvalidInput(f"malformed message XML ({exc.__class__.__name__})") from None
 
     def reply(self, envelope: Envelope, text: str | None) -> str:

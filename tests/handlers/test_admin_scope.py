@@ -1,4 +1,4 @@
-"""Community workers in chat act within their console account's scope once linked (绑定):
+"""Community workers in chat act within their console account's scope once linked (绑定工作台):
 派单 and 统计 see their community only; escalations reach that community's workers and the
 street-wide duty workers of `[admin] openids`."""
 
@@ -24,7 +24,7 @@ async def _link(s: Site, username: str, openid: str, code: str) -> str:
             code_hash=accounts.code_hash(code),
             expires_at=utcnow() + timedelta(minutes=10),
         )
-    return await Community(s.server).say(openid, f"绑定 {code}")
+    return await Community(s.server).say(openid, f"绑定工作台 {code}")
 
 
 async def test_a_linked_worker_assigns_and_counts_only_in_their_community(
@@ -51,7 +51,7 @@ async def test_a_linked_worker_assigns_and_counts_only_in_their_community(
         duty = await chat.say("oDuty", "统计")
         assert "近7天新求助 2 条" in duty and "志愿者 2 人" in duty
         # A code works once.
-        assert "不对或已过期" in await chat.say("oOther", "绑定 12345678")
+        assert "不对或已过期" in await chat.say("oOther", "绑定工作台 12345678")
 
 
 async def test_escalations_reach_the_requests_community_workers_and_the_duty_workers(
@@ -73,10 +73,10 @@ async def test_wrong_link_codes_are_limited_like_passwords(sqlite_url: str, pars
     async with site(sqlite_url, parser, console={"login_failures": 3}) as s:
         chat = Community(s.server)
         for n in range(3):
-            assert "不对或已过期" in await chat.say("oGuesser", f"绑定 0000000{n}")
+            assert "不对或已过期" in await chat.say("oGuesser", f"绑定工作台 0000000{n}")
         reply = await _link(s, "east", "oGuesser", "87654321")
         assert "尝试次数过多" in reply
-        assert "请发送" in await chat.say("oGuesser", "绑定 123")
+        assert "请发送" in await chat.say("oGuesser", "绑定工作台 123")
 
 
 async def test_the_morning_digest_tells_each_community_of_its_own(

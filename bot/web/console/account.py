@@ -24,7 +24,7 @@ async def page(request: web.Request, code: str = "", ttl: timedelta | None = Non
 
 
 async def new_link_code(request: web.Request) -> web.StreamResponse:
-    """A one-time code to send in chat (绑定 12345678); only its hash is kept."""
+    """A one-time code to send in chat (绑定工作台 12345678); only its hash is kept."""
     code = f"{secrets.randbelow(10**8):08d}"
     ttl = request.config_dict[CONFIG].console.link_code_ttl
     async with request.config_dict[DATABASE].transaction() as session:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from aiohttp import web
+from sqlalchemy import false
 
 from bot.web.console import charts, figures
 from bot.web.console.common import csv_response, reading, within
@@ -44,8 +45,10 @@ async def page(request: web.Request) -> web.StreamResponse:
     labels = [w.label for w in weeks]
     used = [c for c in CATEGORY if any(w.by_category.get(c) for w in weeks)]
     async with reading(request) as session:
-        helpers = await roster.entries(
-            session=session, where=await within(request, session, Volunteer.compound_id)
+        helpers = await roster.listings(
+            session=session,
+            where=await within(request, session, Volunteer.compound_id),
+            listed_where=false(),
         )
     top = sorted((h for h in helpers if h.minutes_credited), key=lambda h: -h.minutes_credited)
     scores = figures.score_counts(facts)

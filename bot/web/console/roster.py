@@ -16,7 +16,7 @@ from bot.web.keys import CONFIG, DATABASE
 from storage import roster
 from storage.availability import SLOTS
 from storage.errors import InvalidInput
-from storage.models import Volunteer
+from storage.models import RosterEntry, Volunteer
 
 EXPORT_HEADER = (
     "openid",
@@ -33,10 +33,7 @@ EXPORT_HEADER = (
 
 async def page(request: web.Request, **result: object) -> web.StreamResponse:
     """The roster inside the worker's scope, with the import form (and its last result)."""
-    async with reading(request) as session:
-        listed = await roster.entries(
-            session=session, where=await within(request, session, Volunteer.compound_id)
-        )
+    listed = await _listings(request)
     status = 400 if result.get("error") else 200
     return render(
         request,
@@ -46,6 +43,15 @@ async def page(request: web.Request, **result: object) -> web.StreamResponse:
         skills=_skills,
         **{"result": None, "error": "", **result},
     )
+
+
+async def _listings(request: web.Request) -> list[roster.Listing]:
+    async with reading(request) as session:
+        return await roster.listings(
+            session=session,
+            where=await within(request, session, Volunteer.compound_id),
+            listed_where=await within(request, session, RosterEntry.compound_id),
+        )
 
 
 def _skills(stored: str) -> str:
@@ -65,18 +71,19 @@ async def import_csv(request: web.Request) -> web.StreamResponse:
     except InvalidInput as exc:
         return await page(request, error=f"无法导入：{chinese(str(exc))}。")
     mine, theirs = _inside(rows, admin.where.street, admin.where.community)
-    problems = sorted([*problems, *theirs], key=lambda p: p.line)
-    created = await store_roster(
+    stored = await store_roster(
         request.config_dict[DATABASE],
         mine,
+        [*problems, *theirs],
         task_limit=request.config_dict[CONFIG].routing.task_limit,
     )
     result = {
-        "imported": len(mine),
-        "created": created,
-        "updated": len(mine) - created,
+        "imported": stored.imported,
+        "created": stored.created,
+        "updated": stored.imported - stored.created,
+        "unbound": stored.unbound,
         "problems": [
-            (p.line, "；".join(chinese(r) for r in p.reason.split("; "))) for p in problems
+            (p.line, "；".join(chinese(r) for r in p.reason.split("; "))) for p in stored.problems
         ],
         "name": upload.filename,
     }
@@ -100,15 +107,12 @@ def _inside(
 async def export_csv(request: web.Request) -> web.StreamResponse:
     """The roster as CSV in the import's columns (Chinese skill and time names), so an edited
     export imports back."""
-    async with reading(request) as session:
-        listed = await roster.entries(
-            session=session, where=await within(request, session, Volunteer.compound_id)
-        )
+    listed = await _listings(request)
     return csv_response(
         EXPORT_HEADER,
         (
             (
-                v.openid,
+                v.openid or "",
                 v.name,
                 v.phone,
                 "|".join(CATEGORY.get(s, s) for s in v.skills.split("|") if s),

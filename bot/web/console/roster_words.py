@@ -17,6 +17,7 @@ COLUMNS = {
     "building": "楼栋",
     "street": "街道",
     "availability": "服务时间",
+    "aliases": "小区别名",
 }
 
 
@@ -26,15 +27,25 @@ def _column(match: re.Match[str]) -> str:
 
 REASONS: list[tuple[re.Pattern[str], str | object]] = [
     (re.compile(r"expected (\d+) columns, found (\d+)"), r"应有 \1 列，这一行有 \2 列"),
-    (re.compile(r"duplicate openid, first on line (\d+)"), r"openid 与第 \1 行重复"),
+    (
+        re.compile(r"duplicate (?P<c>\w+), first on line (?P<n>\d+)"),
+        lambda m: f"{_column(m)}与第 {m['n']} 行重复",
+    ),
+    (re.compile(r"missing phone \(.*"), "缺少手机（没有 openid 的志愿者要凭手机号绑定微信）"),
     (re.compile(r"missing (?P<c>\w+)"), lambda m: f"缺少{_column(m)}"),
+    (
+        re.compile(r"phone belongs to several volunteers.*"),
+        "这个手机号属于几位志愿者：请填上 openid",
+    ),
+    (re.compile(r"alias longer than (\d+) characters"), r"小区别名超过 \1 个字"),
+    (re.compile(r'alias "(.*)" already names the compound (.*)'), r"别名“\1”已经是小区“\2”的名字"),
     (
         re.compile(r"(?P<c>\w+) longer than (?P<n>\d+) characters"),
         lambda m: f"{_column(m)}超过 {m['n']} 个字",
     ),
     (re.compile(r"malformed phone.*"), "手机号格式不对（应为 13-19 开头的 11 位数字）"),
     (re.compile(r'unknown availability "(.*)"'), r"不认识的服务时间“\1”"),
-    (re.compile(r'unknown skill "(.*)"'), r"不认识的技能“\1”"),
+    (re.compile(r"unknown skill (.*)"), r"不认识的技能 \1"),
     (re.compile(r"this is an Excel workbook.*"), "这是 Excel 文件：请先“另存为 CSV”再导入"),
     (re.compile(r"not a CSV text file"), "这不是 CSV 文本文件"),
     (re.compile(r"not UTF-8 or GBK text"), "文件编码无法识别（应为 UTF-8 或 GBK）"),

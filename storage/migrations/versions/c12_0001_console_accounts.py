@@ -1,7 +1,7 @@
 """console accounts, sessions, login attempts; the minutes a task credited
 
 Revision ID: c12_0001
-Revises: 0001
+Revises: s14_03
 Create Date: 2026-12-07 04:00:00
 """
 
@@ -15,7 +15,7 @@ import storage.types
 
 
 revision: str = 'c12_0001'
-down_revision: str | None = '0001'
+down_revision: str | None = 's14_03'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -27,7 +27,7 @@ def upgrade() -> None:
     sa.Column('password_hash', sqlmodel.sql.sqltypes.AutoString(length=256), nullable=False),
     sa.Column('street_id', sa.Integer(), nullable=False),
     sa.Column('community_id', sa.Integer(), nullable=True),
-    sa.Column('openid', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('openid', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
     sa.Column('link_code_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('link_code_expires_at', storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),

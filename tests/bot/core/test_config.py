@@ -42,6 +42,35 @@ def test_environment_overrides_the_file() -> None:
 
 
 @pytest.mark.parametrize(
+    ("written", "url"),
+    [
+        ("sqlite:///jinlin.db", "sqlite+aiosqlite:///jinlin.db"),
+        ("sqlite:////var/lib/jinlin/j.db", "sqlite+aiosqlite:////var/lib/jinlin/j.db"),
+        ("postgresql://jinlin@db.local/jinlin", "postgresql+asyncpg://jinlin@db.local/jinlin"),
+        ("postgres://u:p@h:5433/d", "postgresql+asyncpg://u:p@h:5433/d"),
+        ("postgresql+asyncpg://u@h/d", "postgresql+asyncpg://u@h/d"),
+        ("sqlite+aiosqlite:///x.db", "sqlite+aiosqlite:///x.db"),
+    ],
+)
+def test_database_urls_as_people_write_them_get_the_async_driver(written: str, url: str) -> None:
+    assert load_config(EXAMPLE, env={"JINLIN_DATABASE__URL": written}).database.url == url
+
+
+@pytest.mark.parametrize(
+    ("written", "openids"),
+    [
+        ('["o1", "o2"]', ["o1", "o2"]),
+        (' [ "o,1" ] ', ["o,1"]),
+        ("[]", []),
+        ("o1,o2", ["o1", "o2"]),
+        ("o1", ["o1"]),
+    ],
+)
+def test_list_values_in_the_environment_may_be_json(written: str, openids: list[str]) -> None:
+    assert load_config(EXAMPLE, env={"JINLIN_ADMIN__OPENIDS": written}).admin.openids == openids
+
+
+@pytest.mark.parametrize(
     ("env", "names"),
     [
         ({"JINLIN_SERVER__PORT": "eighty"}, "server.port"),
@@ -52,6 +81,8 @@ def test_environment_overrides_the_file() -> None:
         ({"JINLIN_NOPE__X": "1"}, "[nope]"),
         ({"JINLIN_DATABASE__URL": "mysql://db"}, "database"),
         ({"JINLIN_ORG__TIMEZONE": "Mars/Olympus"}, "timezone"),
+        ({"JINLIN_ADMIN__OPENIDS": '["o1", '}, "admin.openids: not a JSON list"),
+        ({"JINLIN_ORG__COMPOUNDS": "[1, 2]"}, "org.compounds"),
     ],
 )
 def test_bad_values_name_the_key_in_one_line(env: dict[str, str], names: str) -> None:

@@ -18,6 +18,7 @@ from bot.roster.formats import (
     Problem,
     decode,
     export_header,
+    format_hint,
     read_roster,
 )
 from storage import roster
@@ -27,7 +28,9 @@ from storage.models import (
     Building,
     Community,
     Compound,
+    CompoundAlias,
     HelpRequest,
+    RosterEntry,
     Status,
     Street,
     User,
@@ -48,7 +51,8 @@ def read(text: str, street: str = "默认街道") -> tuple[list[roster.Volunteer
 # --- reading and checking the file ------------------------------------------------------
 
 BAD_ROWS = [
-    (",张三,13800138000,errand,幸福社区,阳光花园,3", "missing openid"),
+    (",张三,,errand,幸福社区,阳光花园,3", "missing phone (a volunteer without openid is bound"),
+    (",张三,13800138000,errand,幸福社区,阳光花园,3", "duplicate phone, first on line 2"),
     ("o-x,,13800138000,errand,幸福社区,阳光花园,3", "missing name"),
     ("o-x,张三,,修飞机,幸福社区,阳光花园,3", 'unknown skill "修飞机"'),
     ("o-x,张三,,errand|cooking,幸福社区,阳光花园,3", 'unknown skill "cooking"'),
@@ -75,6 +79,40 @@ def test_a_bad_row_is_reported_with_its_line_and_skipped(row: str, reason: str) 
     assert problems[0].line == 4  # the blank line 3 still counts
     assert problems[0].reason.startswith(reason)
     assert str(problems[0]).startswith(f"line 4: {reason}")
+
+
+def test_every_problem_of_a_row_is_listed_at_once() -> None:
+    _, problems = read(f"{HEADER},availability\no-x,,1380013800,修飞机|cooking,幸福社区,,3,半夜\n")
+    assert problems == [
+        Problem(
+            2,
+            "missing name; missing compound; "
+            "malformed phone (a mobile number is 11 digits starting 13-19); "
+            'unknown skill "修飞机", "cooking"; unknown availability "半夜"',
+        )
+    ]
+
+
+def test_rows_without_openid_or_its_column_need_a_phone() -> None:
+    header = "name,phone,skills,community,compound,building,aliases"
+    volunteers, problems = read_roster(
+        f"{header}\n王阿姨,138 0013 8000,助老,幸福社区,阳光花园,3,阳光小区| 阳光 \n"
+        "李四,,repair,幸福社区,阳光花园,5,\n",
+        default_street="默认街道",
+    )
+    assert [(row.volunteer.openid, row.volunteer.phone, row.aliases) for row in volunteers] == [
+        (None, "13800138000", ("阳光小区", "阳光"))
+    ]
+    assert [p.line for p in problems] == [3]
+    assert problems[0].reason.startswith("missing phone")
+
+
+def test_the_format_hint_names_columns_skills_separator_and_availability_words() -> None:
+    hint = format_hint()
+    for part in ("name,phone,skills,community,compound,building", "openid", "aliases", "|"):
+        assert part in hint
+    for word in ("elderly/助老", "repair/维修", "周末", "weekend", "随时", "晚上"):
+        assert word in hint
 
 
 def test_a_malformed_phone_is_not_echoed() -> None:
@@ -265,9 +303,8 @@ def test_the_fixture_files_read_as_expected() -> None:
     rows, problems = read_roster(
         decode((FIXTURES / "volunteers.csv").read_bytes()), default_street="默认街道"
     )
-    assert [row.volunteer.openid for row in rows] == ["oV-001", "oV-002", "oV-003", "oV-009"]
+    assert [row.volunteer.openid for row in rows] == ["oV-001", "oV-002", "oV-003", None, "oV-009"]
     assert [str(p) for p in problems] == [
-        "line 5: missing openid",
         "line 6: malformed phone (a mobile number is 11 digits starting 13-19)",
         'line 7: unknown skill "修飞机"',
         "line 8: missing compound",
@@ -317,15 +354,18 @@ async def test_import_creates_places_and_active_volunteers(
     out = io.StringIO()
     code = await import_volunteers(config, FIXTURES / "volunteers.csv", out)
     assert code == 0
-    assert out.getvalue().splitlines() == [
-        "imported 4 (created 4, updated 0), skipped 6",
-        "line 5: missing openid",
+    lines = out.getvalue().splitlines()
+    assert lines[:-1] == [
+        "imported 5 (created 5, updated 0), skipped 5",
+        "1 without openid wait for their WeChat account: each is bound when that person says "
+        "我想当志愿者 (or 绑定) in chat with the same phone and a worker approves (同意绑定 #N)",
         "line 6: malformed phone (a mobile number is 11 digits starting 13-19)",
         'line 7: unknown skill "修飞机"',
         "line 8: missing compound",
         "line 9: duplicate openid, first on line 3",
         "line 10: expected 7 columns, found 6",
     ]
+    assert lines[-1] == format_hint()
     assert await places(db) == {
         ("默认街道", "幸福社区", "阳光花园"),
         ("默认街道", "和平社区", "幸福里"),
@@ -352,7 +392,7 @@ async def test_import_creates_places_and_active_volunteers(
     assert found["oV-003"][0].phone is None
     async with db.sessions() as session:
         buildings = set((await session.execute(select(col(Building.name)))).scalars())
-    assert buildings == {"1", "3", "5", "7"}
+    assert buildings == {"1", "2", "3", "5", "7"}
 
 
 async def test_import_with_streets_and_availability_from_a_gbk_file(
@@ -441,13 +481,91 @@ async def test_import_fills_an_existing_user_without_creating_another(
         assert await session.scalar(select(func.count()).select_from(User)) == 1
 
 
+async def entries(db: Database) -> list[tuple[str, str, str, int | None]]:
+    async with db.sessions() as session:
+        found = await session.scalars(select(RosterEntry).order_by(col(RosterEntry.id)))
+        return [(e.name, e.phone, e.skills, e.volunteer_id) for e in found]
+
+
+async def test_a_phone_list_without_openids_merges_by_phone_and_never_doubles(
+    db: Database, db_url: str, tmp_path: Path
+) -> None:
+    config = make_config(database={"url": db_url})
+    header = "name,phone,skills,community,compound,building"
+    first = write(
+        tmp_path,
+        f"{header}\n王阿姨,13800138000,助老,幸福社区,阳光花园,3\n李师傅,13900139000,维修,幸福社区,阳光花园,5\n",
+        "first.csv",
+    )
+    out = io.StringIO()
+    assert await import_volunteers(config, first, out) == 0
+    assert out.getvalue().startswith("imported 2 (created 2, updated 0), skipped 0\n2 without")
+    assert await entries(db) == [
+        ("王阿姨", "13800138000", "elderly", None),
+        ("李师傅", "13900139000", "repair", None),
+    ]
+    assert await volunteers_by_openid(db) == {}  # nobody to offer anything to yet
+    # The same people again, one now with an openid, one with a new skill, in another order.
+    second = write(
+        tmp_path,
+        f"openid,{header}\n,李师傅,139 0013 9000,维修|安全,幸福社区,阳光花园,5\n"
+        "o-wang,王秀英,13800138000,助老,幸福社区,阳光花园,3\n",
+        "second.csv",
+    )
+    out = io.StringIO()
+    assert await import_volunteers(config, second, out) == 0
+    assert out.getvalue().startswith("imported 2 (created 1, updated 1), skipped 0\n")
+    wang = (await volunteers_by_openid(db))["o-wang"][0]
+    assert await entries(db) == [
+        ("王阿姨", "13800138000", "elderly", wang.id),  # bound to the volunteer with the openid
+        ("李师傅", "13900139000", "repair|safety", None),
+    ]
+    # Listed by phone only once more: the volunteer with that phone is updated, no entry made.
+    third = write(tmp_path, f"{header}\n王秀英,13800138000,助老|跑腿,幸福社区,阳光花园,8\n")
+    out = io.StringIO()
+    assert await import_volunteers(config, third, out) == 0
+    assert out.getvalue() == "imported 1 (created 0, updated 1), skipped 0\n"
+    wang = (await volunteers_by_openid(db))["o-wang"][0]
+    assert (wang.skills, wang.building) == ("elderly|errand", "8")
+    async with db.sessions() as session:
+        counts = [
+            await session.scalar(select(func.count()).select_from(model))
+            for model in (RosterEntry, Volunteer, User)
+        ]
+    assert counts == [2, 1, 1]
+
+
+async def test_aliases_come_in_with_the_roster_and_never_name_two_compounds(
+    db: Database, db_url: str, tmp_path: Path
+) -> None:
+    config = make_config(database={"url": db_url})
+    path = write(
+        tmp_path,
+        f"{HEADER},aliases\n"
+        "o-1,王阿姨,,errand,幸福社区,阳光花园,3,阳光小区|阳光\n"
+        "o-2,李四,,errand,幸福社区,幸福里,3,阳光\n"
+        "o-3,赵五,,errand,幸福社区,阳光花园,5,\n",
+    )
+    out = io.StringIO()
+    assert await import_volunteers(config, path, out) == 0
+    lines = out.getvalue().splitlines()
+    assert lines[:2] == [
+        "imported 2 (created 2, updated 0), skipped 1",
+        'line 3: alias "阳光" already names the compound 阳光花园',
+    ]
+    assert lines[2].startswith("format: ")
+    async with db.sessions() as session:
+        aliases = set((await session.execute(select(col(CompoundAlias.name)))).scalars())
+    assert aliases == {"阳光小区", "阳光"}
+
+
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
         (None, "cannot read"),
         (b"", "the file is empty"),
         (b"PK\x03\x04\x14\x00", "this is an Excel workbook"),
-        ("name,phone\n张三,\n".encode(), "the header lacks openid"),
+        ("name,phone\n张三,\n".encode(), "the header lacks skills, community, compound"),
     ],
 )
 async def test_an_unreadable_file_is_one_error_and_touches_no_database(

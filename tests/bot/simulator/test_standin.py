@@ -233,3 +233,41 @@ def test_real_time_clock_moves_and_can_still_be_advanced() -> None:
     before = live.now()
     live.advance(3600)
     assert (live.now() - before).total_seconds() >= 3600
+
+
+async def test_parametric_qr_codes_as_documented(api: Api) -> None:
+    create = "/cgi-bin/qrcode/create"
+    permanent = await api.post(
+        create,
+        {
+            "action_name": "QR_LIMIT_STR_SCENE",
+            "action_info": {"scene": {"scene_str": "compound:1"}},
+        },
+    )
+    assert set(permanent) == {"ticket", "url"}  # a permanent code never expires
+    assert permanent["url"].startswith("http://weixin.qq.com/q/")
+    assert api.state.qrcodes[permanent["url"]] == "compound:1"
+    temporary = await api.post(
+        create,
+        {
+            "expire_seconds": 9_999_999,
+            "action_name": "QR_SCENE",
+            "action_info": {"scene": {"scene_id": 7}},
+        },
+    )
+    assert set(temporary) == {"ticket", "url", "expire_seconds"}
+    assert temporary["expire_seconds"] == 2_592_000
+    for body, errcode in [
+        ({"action_name": "QR_FOREVER", "action_info": {"scene": {"scene_str": "x"}}}, 40052),
+        ({"action_name": "QR_LIMIT_STR_SCENE", "action_info": {"scene": {"scene_str": ""}}}, 40053),
+        (
+            {
+                "action_name": "QR_LIMIT_STR_SCENE",
+                "action_info": {"scene": {"scene_str": "x" * 65}},
+            },
+            40053,
+        ),
+        ({"action_name": "QR_LIMIT_SCENE", "action_info": {"scene": {"scene_id": 100_001}}}, 40053),
+        ({"action_name": "QR_LIMIT_SCENE", "action_info": {}}, 40053),
+    ]:
+        assert (await api.post(create, body))["errcode"] == errcode

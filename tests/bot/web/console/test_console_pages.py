@@ -95,3 +95,38 @@ async def test_the_board_puts_escalated_and_urgent_requests_first_and_filters(
             assert f'id="r{urgent}"' in medical and f'id="r{plain}"' not in medical
             escalated = await (await client.get(s.url + "/board/rows?status=escalated")).text()
             assert f'id="r{stuck}"' in escalated and f'id="r{urgent}"' not in escalated
+
+
+async def test_a_roster_imported_on_the_page_exports_back_the_same_including_phone_only_rows(
+    sqlite_url: str, parser: Any
+) -> None:
+    from tests.bot.web.console.test_console_security import upload
+
+    async with site(sqlite_url, parser) as s:
+        roster = (
+            "openid,name,phone,skills,community,compound,building,street,availability\n"
+            f"oA,甲,13800001111,助老|跑腿,{EAST},阳光花园,2,示范街道,周末\n"
+            f",乙,13800002222,维修,{EAST},阳光花园,5,示范街道,随时\n"
+        )
+        async with s.logged_in("east") as client:
+            token = await s.csrf(client)
+            page = await (
+                await client.post(f"{s.url}/volunteers/import", data=upload(roster.encode(), token))
+            ).text()
+            assert "导入 2 人" in page and "其中 1 人没有 openid" in page
+            listed = await (await client.get(f"{s.url}/volunteers")).text()
+            assert "乙" in listed and "待绑定微信" in listed
+            exported = await (await client.get(f"{s.url}/volunteers.csv")).text()
+            again = await (
+                await client.post(
+                    f"{s.url}/volunteers/import", data=upload(exported.encode(), token)
+                )
+            ).text()
+            assert "导入 2 人（新增 0，更新 2），跳过 0 行" in again
+        lines = exported.lstrip("\ufeff").splitlines()
+        assert sorted(lines[1:]) == sorted(
+            [
+                f"oA,甲,13800001111,助老|跑腿,{EAST},阳光花园,2,示范街道,周末白天|周末晚上",
+                f",乙,13800002222,维修,{EAST},阳光花园,5,示范街道,随时",
+            ]
+        )
