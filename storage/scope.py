@@ -91,3 +91,15 @@ async def community_of(*, session: AsyncSession, compound_id: int | None) -> tup
         )
     ).one_or_none()
     return (int(row[0]), int(row[1])) if row else None
+
+
+async def community_ids(*, session: AsyncSession, scope: Scope) -> list[int] | None:
+    """The communities inside `scope`; None for everything."""
+    if scope.everything:
+        return None
+    if scope.community_id is not None:
+        return [scope.community_id]
+    rows = await session.scalars(
+        select(col(Community.id)).where(col(Community.street_id) == scope.street_id)
+    )
+    return [int(n) for n in rows if n is not None]

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.config import Config
 from storage import accounts, outbox, scope
-from storage.models import HelpRequest
+from storage.models import HelpRequest, RosterEntry
 
 
 class Notify(Protocol):
@@ -42,9 +42,11 @@ class Ctx:
         """A naive local wall-clock time as tz-aware UTC."""
         return local_time.replace(tzinfo=self.tz).astimezone(ZoneInfo("UTC"))
 
-    async def tell_admins(self, text: str, *, about: HelpRequest | None = None) -> None:
+    async def tell_admins(
+        self, text: str, *, about: HelpRequest | RosterEntry | None = None
+    ) -> None:
         """Message the street-wide duty workers (`[admin] openids`) and, for news about a
-        request, the linked workers of its community."""
+        request (or a listed volunteer), the linked workers of its community."""
         openids = list(self.config.admin.openids)
         if about is not None:
             openids += await community_workers(session=self.session, compound_id=about.compound_id)

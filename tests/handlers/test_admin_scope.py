@@ -96,3 +96,26 @@ async def test_the_morning_digest_tells_each_community_of_its_own(
         duty = [t for t in await chat.told("oDuty") if "早报" in t]
         assert len(east) == 1 and "等待接单 1 条" in east[0]
         assert len(duty) == 1 and "等待接单 3 条" in duty[0]
+
+
+async def test_a_volunteers_binding_goes_to_and_is_decided_by_their_communitys_workers(
+    sqlite_url: str, parser: Any
+) -> None:
+    from tests.bot.web.console.test_console_security import upload
+
+    async with site(sqlite_url, parser) as s:
+        chat = Community(s.server)
+        await _link(s, "east", "oEastWorker", "11111111")
+        await _link(s, "west", "oWestWorker", "22222222")
+        roster = (
+            "openid,name,phone,skills,community,compound,building\n"
+            f",乙,13800002222,维修,{WEST},幸福里,5\n"
+        )
+        async with s.logged_in("west") as client:
+            token = await s.csrf(client)
+            await client.post(f"{s.url}/volunteers/import", data=upload(roster.encode(), token))
+        assert "社区工作人员确认" in await chat.say("oNewbie", "绑定 13800002222")
+        assert any("绑定申请 #1" in t for t in await chat.told("oWestWorker"))
+        assert not any("绑定申请" in t for t in await chat.told("oEastWorker"))
+        assert "没有找到绑定申请 #1" in await chat.say("oEastWorker", "同意绑定 #1")
+        assert "已同意绑定 #1" in await chat.say("oWestWorker", "同意绑定 #1")
