@@ -38,3 +38,4 @@ screenshots: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_parse.py
 	$(BIN)/python bench/bench_webhook.py
+	$(BIN)/python bench/bench_broadcast.py

@@ -1,5 +1,5 @@
 """What runs behind the webhook in every process: the database, WeChat's API, delivery of
-the outbox, and (in one process or the worker) the follow-up scheduler."""
+the outbox, and (in one process or the worker) the follow-up scheduler and broadcasts."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from bot.broadcasting.engine import BroadcastEngine
 from bot.core.config import Config
 from bot.core.errors import ConfigError, WeChatAPIError
 from bot.scheduling.scheduler import FollowupScheduler
@@ -28,6 +29,7 @@ class Runtime:
     client: WeChatClient
     deliverer: Deliverer
     scheduler: FollowupScheduler | None
+    broadcaster: BroadcastEngine | None = None  # where the scheduler runs
 
     def queued(self) -> None:
         """Messages were committed to the outbox: deliver them soon."""
@@ -94,6 +96,8 @@ async def running(config: Config, *, scheduler: bool) -> AsyncIterator[Runtime]:
                 if scheduler:
                     runtime.scheduler = FollowupScheduler(config, db, runtime.queued)
                     await runtime.scheduler.start()
+                    runtime.broadcaster = BroadcastEngine(db, client, config)
+                    await runtime.broadcaster.start()
                     # In the background: WeChat may be slow or unreachable, serving must not wait.
                     menu = asyncio.ensure_future(install_menu(client))
                 try:
@@ -102,6 +106,8 @@ async def running(config: Config, *, scheduler: bool) -> AsyncIterator[Runtime]:
                     if scheduler:
                         menu.cancel()
                         await asyncio.gather(menu, return_exceptions=True)
+                    if runtime.broadcaster is not None:
+                        await runtime.broadcaster.stop()
                     if runtime.scheduler is not None:
                         await runtime.scheduler.stop()
             finally:

@@ -6,6 +6,7 @@ from bot.core.router import Router
 from handlers import (
     admin,
     binding,
+    broadcast,
     common,
     feedback,
     link,
@@ -25,6 +26,7 @@ def build_router() -> Router:
         admin.router,
         link.router,
         binding.router,
+        broadcast.router,
         signup.router,
         volunteer.router,
         privacy.router,

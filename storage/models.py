@@ -295,6 +295,117 @@ class AccessToken(SQLModel, table=True):
     lease_until: datetime | None = _at()
 
 
+# --- broadcasts (群发) ----------------------------------------------------------------------
+
+
+class BroadcastState(StrEnum):
+    SCHEDULED = "scheduled"  # waiting for its time; the audience is not yet fixed
+    SENDING = "sending"  # recipients fixed (one delivery row each), batches going out
+    DONE = "done"  # no delivery left pending
+    CANCELLED = "cancelled"  # withdrawn before it was sent
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"  # its batch was answered 0 or 45065 (that clientmsgid already went)
+    FAILED = "failed"
+    SKIPPED_QUOTA = "skipped_quota"  # already had WeChat's 4 mass messages this month
+    SKIPPED_WINDOW = "skipped_window"  # mass send could not serve, outside the 48-hour window
+    SKIPPED_OPT_OUT = "skipped_opt_out"  # opted out (退订) or unfollowed before their batch went
+
+
+class Broadcast(SQLModel, table=True):
+    """A notice to an audience, now or at a set time; its number is shown as 通知 N."""
+
+    __table_args__ = (Index("ix_broadcast_due", "state", "send_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    text: str
+    created_by: str = Field(max_length=OPENID_LENGTH)  # an openid, "cli" or "admin:<name>"
+    created_at: datetime = _created()
+    send_at: datetime = _created()
+    state: str = Field(default=BroadcastState.SCHEDULED, max_length=16)
+    # The audience: each set field narrows it. The scope it was created under applies again
+    # when the recipients are fixed, so a scheduled notice never leaves its community.
+    label: str = Field(max_length=128)  # the audience in words, for lists
+    community_id: int | None = Field(default=None, foreign_key="community.id", index=True)
+    street_id: int | None = Field(default=None, foreign_key="street.id", index=True)
+    compound_id: int | None = Field(default=None, foreign_key="compound.id")
+    building: str | None = Field(default=None, max_length=16)
+    role: str = Field(default="all", max_length=16)  # all/resident/volunteer
+    tag_id: int | None = None  # WeChat's tag id (a tag deleted there leaves its notices be)
+    scope_community_id: int | None = Field(default=None, foreign_key="community.id")
+    scope_street_id: int | None = Field(default=None, foreign_key="street.id")
+    home_community_id: int | None = Field(default=None, foreign_key="community.id")
+    # Delivery: one batch in flight at a time, each call's clientmsgid is
+    # "jl<id>-<nonce>-<batch>", so a batch sent again after a crash reaches nobody twice. A
+    # batch is the pending rows in an id range: rows after `in_flight_after` up to `batched_to`.
+    nonce: str = Field(max_length=16)
+    plan: str | None = Field(default=None, max_length=16)  # tag/openids/custom once fixed
+    recipients: int | None = None  # counted at creation, fixed when sending starts
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    batched_to: int = 0  # the last delivery row id already in a batch
+    next_batch: int = 1
+    in_flight: int | None = None
+    in_flight_after: int | None = None
+    in_flight_since: datetime | None = _at()
+    attempts: int = 0
+    next_attempt_at: datetime | None = _at()
+    last_error: str | None = Field(default=None, max_length=256)
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = _at()
+    finished_at: datetime | None = _at()
+
+
+class BroadcastDelivery(SQLModel, table=True):
+    """One recipient of one notice: its row decides that it gets the notice at most once."""
+
+    __tablename__ = "broadcast_delivery"
+    # Batches are id ranges and progress is counted on the notice, so no index but these:
+    # each row is written twice (inserted, settled) and touches as few index pages as can be.
+    __table_args__ = (UniqueConstraint("broadcast_id", "openid"),)
+    id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int = Field(foreign_key="broadcast.id")
+    openid: str = Field(max_length=OPENID_LENGTH)
+    state: str = Field(default=DeliveryState.PENDING, max_length=16)
+    batch: int | None = None  # set when settled
+    error: str | None = Field(default=None, max_length=64)
+    sent_at: datetime | None = _at()
+
+
+class MassQuota(SQLModel, table=True):
+    """Mass messages a user got in a month: WeChat lets a service account send each user 4."""
+
+    __tablename__ = "mass_quota"
+    openid: str = Field(primary_key=True, max_length=OPENID_LENGTH)
+    month: str = Field(primary_key=True, max_length=7)  # "2026-11", local time
+    received: int = 0
+
+
+class MassCalls(SQLModel, table=True):
+    """Mass-send calls of the account in a day (100 a day for a service account, 1 for a
+    subscription account)."""
+
+    __tablename__ = "mass_calls"
+    day: str = Field(primary_key=True, max_length=10)  # "2026-11-23", local time
+    calls: int = 0
+
+
+class Tag(SQLModel, table=True):
+    """A user tag of the account, mirrored from WeChat (workers tag followers there)."""
+
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})  # WeChat's
+    name: str = Field(max_length=30, unique=True)
+    synced_at: datetime | None = _at()
+
+
+class TagMember(SQLModel, table=True):
+    __tablename__ = "tag_member"
+    tag_id: int = Field(foreign_key="tag.id", primary_key=True)
+    openid: str = Field(max_length=OPENID_LENGTH, primary_key=True, index=True)
+
+
 # --- community workers' console ------------------------------------------------------------
 
 

@@ -112,6 +112,20 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return parse(args.file, args.now)
 
 
+def cmd_broadcast_send(args: argparse.Namespace) -> int:
+    from bot.cli.broadcast import send
+    from storage.audience import AudienceSpec
+
+    spec = AudienceSpec(args.community, args.compound, args.building, args.role, args.tag)
+    return asyncio.run(send(_config(args), spec, args.text, args.at, sys.stdout))
+
+
+def cmd_broadcast_list(args: argparse.Namespace) -> int:
+    from bot.cli.broadcast import list_all
+
+    return asyncio.run(list_all(_config(args), sys.stdout))
+
+
 def cmd_qrcode(args: argparse.Namespace) -> int:
     from bot.cli.qrcode import qrcode
 
@@ -176,6 +190,22 @@ def build_parser() -> argparse.ArgumentParser:
     requests = with_config(export_what.add_parser("requests", help="one row per request"))
     requests.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     requests.set_defaults(run=cmd_export_requests)
+
+    broadcast = commands.add_parser("broadcast", help="notices to residents (群发)")
+    broadcast_do = broadcast.add_subparsers(dest="broadcast_command", required=True, metavar="DO")
+    send = with_config(broadcast_do.add_parser("send", help="send a notice now or at a time"))
+    send.add_argument("--text", required=True, help="the notice")
+    send.add_argument("--community", help="only this community")
+    send.add_argument("--compound", help="only this compound")
+    send.add_argument("--building", help="only this building (with --compound)")
+    send.add_argument("--role", choices=("resident", "volunteer", "all"), default="all")
+    send.add_argument("--tag", help="only followers under this WeChat user tag")
+    send.add_argument(
+        "--at", help='local time to send, "2026-12-01 08:00" or "08:00" (default: now)'
+    )
+    send.set_defaults(run=cmd_broadcast_send)
+    listing = with_config(broadcast_do.add_parser("list", help="notices with their progress"))
+    listing.set_defaults(run=cmd_broadcast_list)
 
     qrcode = with_config(
         commands.add_parser("qrcode", help="a compound's QR code as a PNG, for its gate")

@@ -111,6 +111,9 @@ class WeChatConfig(Section):
     api_base_url: str = "https://api.weixin.qq.com"
     template_id: str = ""
     token_refresh_margin: Duration = timedelta(minutes=5)
+    # Which of WeChat's quotas apply (shared/spec/wechat.md): a verified service account
+    # (服务号) or a subscription account (订阅号).
+    account_type: Literal["service", "subscription"] = "service"
 
     @model_validator(mode="after")
     def _key_fits_mode(self) -> WeChatConfig:
@@ -176,6 +179,11 @@ class ConsoleConfig(Section):
     board_refresh: Duration = timedelta(seconds=15)
 
 
+class BroadcastConfig(Section):
+    calls_per_minute: int = Field(50, ge=1)  # WeChat allows 60; the margin is for retries
+    batch_size: int = Field(10_000, ge=2, le=10_000)  # openids per mass-send call
+
+
 class NlpConfig(Section):
     extra_lexicon: str = ""
 
@@ -189,6 +197,7 @@ class Config(Section):
     routing: RoutingConfig = RoutingConfig()
     followups: FollowupsConfig = FollowupsConfig()
     privacy: PrivacyConfig = PrivacyConfig()
+    broadcast: BroadcastConfig = BroadcastConfig()
     nlp: NlpConfig = NlpConfig()
     console: ConsoleConfig = ConsoleConfig()
 

@@ -9,6 +9,7 @@ restart (the simulator keeps it in a file).
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import secrets
@@ -31,6 +32,11 @@ AFTER_EVENT_QUOTA, AFTER_EVENT_SPAN = 3, timedelta(minutes=1)  # after a click/f
 OVERLAP = timedelta(minutes=5)  # how long a replaced token keeps working
 CLIENTMSGID_SPAN = timedelta(hours=24)
 TAG_BATCH = 50
+TAG_PAGE = 10_000  # openids per page of /cgi-bin/user/tag/get
+MASS_PER_MINUTE = 60
+MASS_PER_USER_MONTH = 4  # a service account's mass messages a user receives in a month
+BEIJING = timedelta(hours=8)  # WeChat's days and months
+MASS_PATHS = ("/cgi-bin/message/mass/sendall", "/cgi-bin/message/mass/send")
 INTERACTIONS = ("message", "click", "follow")
 
 # wechatpy names most codes; these few it does not.
@@ -94,6 +100,11 @@ class StandinState:
         self.expires_in = expires_in  # seconds a new token lives; settable at any time
         self.real_time = real_time
         self.calls: Counter[str] = Counter()  # requests per path, faults included
+        self.call_times: defaultdict[str, list[datetime]] = defaultdict(list)
+        # The account's mass-send quotas: a service account's by default; a subscription
+        # account has 1 a day and no monthly limit per user (None).
+        self.mass_daily_limit = 100
+        self.mass_month_limit: int | None = MASS_PER_USER_MONTH
         self.bodies: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
         self.templates: set[str] = set()
         self.tags: dict[int, _Tag] = {}
@@ -109,6 +120,11 @@ class StandinState:
         self._clientmsgids: dict[str, tuple[datetime, int]] = {}
         self._faults: defaultdict[str, deque[tuple[int, int]]] = defaultdict(deque)
         self._delivered: list[Delivered] = []
+        self._mass_jobs: list[datetime] = []  # accepted mass sends, for the quotas
+        self._mass_received: Counter[tuple[str, str]] = Counter()  # (openid, month)
+        self._hold: tuple[str, int] | None = None
+        self.held = asyncio.Event()  # set while an answer is held back (see hold_answer)
+        self._released = asyncio.Event()
         self.on_deliver: list[Callable[[Delivered], None]] = []  # e.g. the simulator's chats
         self.qrcodes: dict[str, str | int] = {}  # url → the scene it carries
 
@@ -162,6 +178,22 @@ class StandinState:
     def fail_next(self, path: str, errcode: int, times: int = 1, *, http_status: int = 200) -> None:
         """Answer the next `times` calls to `path` with `errcode` (or a non-JSON HTTP error)."""
         self._faults[path].extend([(errcode, http_status)] * times)
+
+    def hold_answer(self, path: str, call: int) -> None:
+        """Do the `call`-th call to `path` but hold its answer until `release()`, as when a
+        connection dies after WeChat acted (a crash of the caller at the worst moment)."""
+        self._hold = (path, call)
+
+    def release(self) -> None:
+        """Let a held answer go."""
+        self._released.set()
+
+    async def hold_if_asked(self, path: str) -> None:
+        """Hold this answer if `hold_answer` asked for this call."""
+        if self._hold == (path, self.calls[path]):
+            self._hold = None
+            self.held.set()
+            await self._released.wait()
 
     def pending_faults(self) -> list[tuple[str, int]]:
         """The injected faults still waiting for their call: (path, errcode), in order."""
@@ -295,14 +327,30 @@ class StandinState:
             at, msg_id = self._clientmsgids[key]
             if now - at < CLIENTMSGID_SPAN:
                 return {**error(45065), "msg_id": msg_id}
+        if self._mass_quota_used(now):
+            return error(45009)
+        self._mass_jobs.append(now)
         msg_id = next(self._ids)
         if key:
             self._clientmsgids[key] = (now, msg_id)
+        month = (now + BEIJING).strftime("%Y-%m")
         for openid in audience:
-            if self.is_following(openid):
-                self._deliver("mass", openid, text=str(body["text"].get("content", "")))
+            if not self.is_following(openid):
+                continue
+            # Over the monthly limit WeChat accepts the job and silently leaves the user out.
+            if self.mass_month_limit is not None:
+                if self._mass_received[openid, month] >= self.mass_month_limit:
+                    continue
+                self._mass_received[openid, month] += 1
+            self._deliver("mass", openid, text=str(body["text"].get("content", "")))
         answer = {"errcode": 0, "errmsg": "send job submission success", "msg_id": msg_id}
         return {**answer, "msg_data_id": msg_id}
+
+    def _mass_quota_used(self, now: datetime) -> bool:
+        day = (now + BEIJING).date()
+        today = sum(1 for at in self._mass_jobs if (at + BEIJING).date() == day)
+        last_minute = sum(1 for at in self._mass_jobs if now - at < timedelta(minutes=1))
+        return today >= self.mass_daily_limit or last_minute >= MASS_PER_MINUTE
 
     def _deliver(
         self, kind: str, openid: str, *, text: str | None = None, data: Any = None
@@ -347,6 +395,16 @@ class StandinState:
             return error(45159)
         change(tag.openids, {str(o) for o in openids})
         return {"errcode": 0, "errmsg": "ok"}
+
+    def tag_members(self, body: Answer, query: Mapping[str, str]) -> Answer:
+        """POST /cgi-bin/user/tag/get: a tag's followers, 10,000 a page after next_openid."""
+        tag = self.tags.get(body["tagid"]) if isinstance(body.get("tagid"), int) else None
+        if tag is None:
+            return error(45159)
+        after = str(body.get("next_openid") or "")
+        page = sorted(o for o in tag.openids if o > after)[:TAG_PAGE]
+        data = {"openid": page} if page else {}
+        return {"count": len(page), "data": data, "next_openid": page[-1] if page else ""}
 
     def create_menu(self, body: Answer, query: Mapping[str, str]) -> Answer:
         """POST /cgi-bin/menu/create: 1–3 buttons, each with at most 5 sub-buttons."""
@@ -457,6 +515,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/cgi-bin/tags/get"): StandinState.get_tags,
     ("POST", "/cgi-bin/tags/members/batchtagging"): StandinState.batch_tagging,
     ("POST", "/cgi-bin/tags/members/batchuntagging"): StandinState.batch_untagging,
+    ("POST", "/cgi-bin/user/tag/get"): StandinState.tag_members,
     ("POST", "/cgi-bin/menu/create"): StandinState.create_menu,
     ("GET", "/cgi-bin/user/info"): StandinState.user_info,
     ("POST", "/cgi-bin/qrcode/create"): StandinState.create_qrcode,
@@ -504,6 +563,7 @@ async def _handle(request: web.Request) -> web.Response:
     if route is None:
         raise web.HTTPNotFound()
     state.calls[request.path] += 1
+    state.call_times[request.path].append(state.now())
     body: Answer = {}
     if request.method == "POST":
         raw = await request.read()
@@ -526,7 +586,9 @@ async def _handle(request: web.Request) -> web.Response:
         code = state.check_token(request.query.get("access_token"))
         if code:
             return _json(error(code))
-    return _json(route(state, body, request.query))
+    answer = route(state, body, request.query)
+    await state.hold_if_asked(request.path)
+    return _json(answer)
 
 
 def _json(answer: Answer) -> web.Response:

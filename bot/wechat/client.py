@@ -158,6 +158,19 @@ class WeChatClient:
         """Take the tag off `openids`, 50 per call."""
         await self._tagging("/cgi-bin/tags/members/batchuntagging", tag_id, openids)
 
+    async def tag_members(self, tag_id: int) -> list[str]:
+        """Every follower under the tag (WeChat pages them 10,000 at a time)."""
+        members: list[str] = []
+        after = ""
+        while True:
+            body = {"tagid": tag_id, "next_openid": after}
+            answer = await self._call("POST", "/cgi-bin/user/tag/get", body=body)
+            page = list((answer.get("data") or {}).get("openid") or [])
+            if not page:
+                return members
+            members.extend(page)
+            after = str(answer.get("next_openid") or page[-1])
+
     async def create_menu(self, buttons: list[dict[str, Any]]) -> None:
         """Replace the custom menu with `buttons` (1–3 top-level buttons)."""
         await self._call("POST", "/cgi-bin/menu/create", body={"button": buttons})

@@ -17,12 +17,11 @@ crash in that instant leaves its lease to run out, after which another run sends
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
+from bot.background import Background
 from bot.core.config import Config
 from bot.core.errors import WeChatAPIError
 from bot.wechat.client import WeChatClient, WeChatRateLimited, WeChatUnavailable
@@ -93,7 +92,7 @@ class _Pause(Exception):
         self.until = until
 
 
-class Deliverer:
+class Deliverer(Background):
     """Delivers the outbox: kicked after commits, polled as a safety net, one run at a time."""
 
     def __init__(
@@ -110,10 +109,10 @@ class Deliverer:
         retry_base: timedelta = timedelta(seconds=30),
         retry_cap: timedelta = timedelta(minutes=30),
     ) -> None:
+        super().__init__("outbox-delivery", config.followups.poll_interval)
         self._db = db
         self._client = client
         self._template_id = config.wechat.template_id
-        self._poll_interval = config.followups.poll_interval
         self._clock = clock
         self._lease = lease
         self._users_per_batch = max(1, users_per_batch)
@@ -121,46 +120,6 @@ class Deliverer:
         self._max_attempts = max(1, max_attempts)
         self._retry_base = retry_base
         self._retry_cap = retry_cap
-        self._wake = asyncio.Event()
-        self._running = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
-
-    # --- the background loop ---------------------------------------------------------------
-
-    def kick(self) -> None:
-        """Ask for a run soon (call after committing queued messages); kicks coalesce."""
-        self._wake.set()
-
-    async def start(self) -> None:
-        """Run in the background: when kicked, and every poll interval as a safety net."""
-        if self._task is None:
-            self._stopping = False
-            self._wake.set()  # whatever was left queued before we started
-            self._task = asyncio.create_task(self._loop(), name="outbox-delivery")
-
-    async def stop(self) -> None:
-        """Let the current run finish, then end the loop."""
-        task, self._task = self._task, None
-        if task is None:
-            return
-        self._stopping = True
-        async with self._running:
-            task.cancel()
-        await asyncio.wait([task])
-
-    async def _loop(self) -> None:
-        interval = self._poll_interval.total_seconds()
-        while not self._stopping:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(interval):
-                    await self._wake.wait()
-            self._wake.clear()
-            try:
-                await self.run_once()
-            except Exception as exc:  # the safety net must outlive one bad run (database down)
-                # Only the class: a driver's message can quote the statement's parameters.
-                logger.error("outbox delivery run failed: %s", exc.__class__.__name__)
 
     # --- one run -----------------------------------------------------------------------------
 

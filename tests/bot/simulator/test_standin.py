@@ -183,6 +183,33 @@ async def test_mass_send_needs_two_openids_and_dedups_clientmsgid(api: Api) -> N
     assert len(api.state.messages()) == 4
 
 
+async def test_mass_send_keeps_the_minute_day_and_monthly_per_user_quotas(api: Api) -> None:
+    path = "/cgi-bin/message/mass/send"
+    body: dict[str, Any] = {"msgtype": "text", "text": {"content": "通知"}}
+    for n in range(60):
+        answer = await api.post(path, {**body, "touser": ["o-a", f"o-{n}"], "clientmsgid": f"m{n}"})
+        assert answer["errcode"] == 0
+    late = await api.post(path, {**body, "touser": ["o-x", "o-y"], "clientmsgid": "m60"})
+    assert late["errcode"] == 45009  # 60 calls a minute
+    assert len(api.state.messages("o-a")) == 4  # the rest were accepted but left o-a out
+    await api.later(61)
+    assert (await api.post(path, {**body, "touser": ["o-x", "o-y"]}))["errcode"] == 0
+    api.state.mass_daily_limit = 61
+    assert (await api.post(path, {**body, "touser": ["o-x", "o-y"]}))["errcode"] == 45009
+
+
+async def test_a_tags_members_come_in_pages_after_next_openid(api: Api) -> None:
+    tag = (await api.post("/cgi-bin/tags/create", {"tag": {"name": "党员"}}))["tag"]
+    api.state.tags[tag["id"]].openids.update(f"o-{n:05}" for n in range(10_002))
+    first = await api.post("/cgi-bin/user/tag/get", {"tagid": tag["id"], "next_openid": ""})
+    assert first["count"] == 10_000 and first["next_openid"] == "o-09999"
+    rest = await api.post("/cgi-bin/user/tag/get", {"tagid": tag["id"], "next_openid": "o-09999"})
+    assert rest["data"]["openid"] == ["o-10000", "o-10001"]
+    done = await api.post("/cgi-bin/user/tag/get", {"tagid": tag["id"], "next_openid": "o-10001"})
+    assert done["count"] == 0 and "openid" not in done["data"]
+    assert (await api.post("/cgi-bin/user/tag/get", {"tagid": 999}))["errcode"] == 45159
+
+
 async def test_sendall_by_tag_reaches_the_tag_only(api: Api) -> None:
     tag = (await api.post("/cgi-bin/tags/create", {"tag": {"name": "志愿者"}}))["tag"]
     body = {"tagid": tag["id"], "openid_list": ["o-a", "o-b"]}

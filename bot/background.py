@@ -1,0 +1,64 @@
+"""A run in the background: kicked after a commit, polled as a safety net, one at a time.
+
+The outbox's deliverer and the broadcast engine both work this way: what they have to do is in
+the database, a kick only says "look now", and stop() lets the run under way finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+logger = logging.getLogger(__name__)
+
+
+class Background:
+    """Runs `run_once` when kicked and every `interval`; subclasses hold `_running` while they
+    work and check `_stopping` between steps."""
+
+    def __init__(self, name: str, interval: timedelta) -> None:
+        self._name = name
+        self._interval = interval
+        self._wake = asyncio.Event()
+        self._running = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    async def run_once(self) -> int:
+        """One run: do what is due now."""
+        raise NotImplementedError
+
+    def kick(self) -> None:
+        """Ask for a run soon (call after committing new work); kicks coalesce."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        """Run in the background: when kicked, and every interval as a safety net."""
+        if self._task is None:
+            self._stopping = False
+            self._wake.set()  # whatever was left waiting before we started
+            self._task = asyncio.create_task(self._loop(), name=self._name)
+
+    async def stop(self) -> None:
+        """Let the current run finish, then end the loop."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping = True
+        async with self._running:
+            task.cancel()
+        await asyncio.wait([task])
+
+    async def _loop(self) -> None:
+        while not self._stopping:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._interval.total_seconds()):
+                    await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self.run_once()
+            except Exception as exc:  # the safety net must outlive one bad run (database down)
+                # Only the class: a driver's message can quote the statement's parameters.
+                logger.error("%s run failed: %s", self._name, exc.__class__.__name__)
