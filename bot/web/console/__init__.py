@@ -10,7 +10,7 @@ import jinja2
 from aiohttp import web
 
 from bot.core.config import Config
-from bot.web.console import account, auth, board, history, reports, roster, words
+from bot.web.console import account, auth, board, broadcasts, history, reports, roster, words
 
 HERE = Path(__file__).parent
 
@@ -49,6 +49,22 @@ def create_console(config: Config) -> web.Application:
     add("GET", "/volunteers.csv", roster.export_csv, name="console.volunteers_csv")
     add("GET", "/reports", reports.page, name="console.reports")
     add("GET", "/reports.csv", reports.export_csv, name="console.reports_csv")
+    add("GET", "/broadcasts", broadcasts.page, name="console.broadcasts")
+    add("POST", "/broadcasts", broadcasts.create, name="console.broadcast_create")
+    add("GET", "/broadcasts/preview", broadcasts.preview, name="console.broadcast_preview")
+    add("GET", "/broadcasts/{number:\\d+}", broadcasts.notice_page, name="console.broadcast")
+    add(
+        "GET",
+        "/broadcasts/{number:\\d+}/progress",
+        broadcasts.progress_json,
+        name="console.broadcast_progress",
+    )
+    add(
+        "POST",
+        "/broadcasts/{number:\\d+}/cancel",
+        broadcasts.cancel,
+        name="console.broadcast_cancel",
+    )
     add("GET", "/account", account.page, name="console.account")
     add("POST", "/account/link-code", account.new_link_code, name="console.link_code")
     add("POST", "/account/unlink", account.unlink, name="console.unlink")

@@ -33,7 +33,7 @@ LOGIN_COOKIE = "jinlin_login"
 PATH = "/console"
 PUBLIC = frozenset({"console.login", "console.login_post", "console.static"})
 # The board refreshes itself: its polls must not keep an unattended session alive.
-PASSIVE = frozenset({"console.board_rows"})
+PASSIVE = frozenset({"console.board_rows", "console.broadcast_progress"})
 SEEN_EVERY = timedelta(minutes=1)
 
 

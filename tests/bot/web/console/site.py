@@ -113,7 +113,9 @@ async def add_accounts(db: Database) -> None:
 
 
 @asynccontextmanager
-async def site(db_url: str, parser: Any, **config: dict[str, Any]) -> AsyncIterator[Site]:
+async def site(
+    db_url: str, parser: Any, *, scheduler: bool = False, **config: dict[str, Any]
+) -> AsyncIterator[Site]:
     """Jinlin on loopback for a street whose first community is configured, and the accounts."""
     settings = make_config(
         database={"url": db_url},
@@ -121,7 +123,7 @@ async def site(db_url: str, parser: Any, **config: dict[str, Any]) -> AsyncItera
         org={"street": STREET, "community": EAST, "compounds": [EAST_COMPOUND]},
         **config,
     )
-    async with jinlin(settings, parser) as server:
+    async with jinlin(settings, parser, scheduler=scheduler) as server:
         running = Site(server)
         await add_accounts(running.db)
         yield running
@@ -171,3 +173,18 @@ async def seed_weeks(s: Site, weeks: int = 6) -> None:
                     credited_minutes=60 if done else None,
                 )
             )
+
+
+async def residents(s: Site, compound: str, *openids: str) -> None:
+    """Followers living in `compound` (who a notice to its community reaches)."""
+    async with s.db.transaction() as session:
+        place = await org.find_compound(session=session, name=compound)
+        assert place is not None
+        await users.touch(session=session, arrivals=dict.fromkeys(openids, "message"), at=utcnow())
+        for openid in openids:
+            user = await users.get(session=session, openid=openid)
+            user.compound_id, user.building = place.compound_id, "3"
+            session.add(user)
+        # The stand-in learns of them as followers when they write; here they just follow.
+    for openid in openids:
+        s.server.standin.interact(openid, "message")

@@ -3,11 +3,20 @@ and a screenshot of every page (tests/screenshots/console_*.png, some shown in t
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from storage import requests
 from storage.models import Status
-from tests.bot.web.console.site import EAST, PASSWORD, seed_weeks, site, volunteer
+from tests.bot.web.console.site import (
+    EAST,
+    EAST_COMPOUND,
+    PASSWORD,
+    residents,
+    seed_weeks,
+    site,
+    volunteer,
+)
 from tests.browser import phone_page
 from tests.browser import screenshot as save
 
@@ -22,7 +31,8 @@ async def screenshot(page: Any, name: str) -> None:
 async def test_a_worker_logs_in_assigns_from_the_board_and_sees_every_page(
     sqlite_url: str, parser: Any
 ) -> None:
-    async with site(sqlite_url, parser, console={"board_refresh": "1s"}) as s:
+    async with site(sqlite_url, parser, scheduler=True, console={"board_refresh": "1s"}) as s:
+        await residents(s, EAST_COMPOUND, "oE1", "oE2", "oE3", "oE4")
         await volunteer(s.db, "oV1", "王芳", EAST, phone="13912345678")
         await volunteer(s.db, "oV2", "李建国", EAST, skills=["repair", "elderly"])
         await seed_weeks(s)
@@ -67,6 +77,24 @@ async def test_a_worker_logs_in_assigns_from_the_board_and_sees_every_page(
             await page.goto(s.url + "/reports")
             await page.wait_for_selector("svg.chart")
             await screenshot(page, "console_reports")
+            # 群发: the audience is counted as the worker chooses it; the notice goes out and
+            # its page follows the delivery until it is done.
+            await page.goto(s.url + "/broadcasts")
+            await page.fill("textarea[name=text]", "明天上午9点至12点停水，请提前储水。")
+            await page.select_option("select[name=compound]", EAST_COMPOUND)
+            await page.wait_for_function(
+                f"document.getElementById('preview').textContent.includes('{EAST_COMPOUND} 共')"
+            )
+            counted = re.search(r"共 (\d+) 人", await page.locator("#preview").inner_text())
+            assert counted is not None and int(counted[1]) >= 4
+            await screenshot(page, "console_broadcasts")
+            await page.click("#composer button[type=submit]")
+            await page.wait_for_selector("#notice")
+            await page.wait_for_function(
+                "document.getElementById('state').textContent === '已发完'", timeout=15_000
+            )
+            assert await page.locator("[data-k=sent]").inner_text() == counted[1]
+            await screenshot(page, "console_broadcast")
             await page.goto(s.url + "/account")
             await page.click("text=生成绑定码")
             await page.wait_for_selector(".code")
