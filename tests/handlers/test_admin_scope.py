@@ -119,3 +119,22 @@ async def test_a_volunteers_binding_goes_to_and_is_decided_by_their_communitys_w
         assert not any("绑定申请" in t for t in await chat.told("oEastWorker"))
         assert "没有找到绑定申请 #1" in await chat.say("oEastWorker", "同意绑定 #1")
         assert "已同意绑定 #1" in await chat.say("oWestWorker", "同意绑定 #1")
+
+
+async def test_a_linked_workers_群发_reaches_their_community_only(
+    sqlite_url: str, parser: Any
+) -> None:
+    from tests.bot.web.console.site import EAST_COMPOUND, WEST_COMPOUND, residents
+
+    async with site(sqlite_url, parser) as s:
+        chat = Community(s.server)
+        await residents(s, EAST_COMPOUND, "oE1", "oE2")
+        await residents(s, WEST_COMPOUND, "oW1", "oW2", "oW3")
+        await _link(s, "east", "oEastWorker", "11111111")
+        mine = await chat.say("oEastWorker", "群发 明天上午停水")
+        assert (
+            "将群发给 3 人" in mine
+        )  # the two residents, and the worker: no place, so the home community
+        assert "没有找到" in await chat.say("oEastWorker", f"群发 {WEST_COMPOUND} 明天上午停水")
+        everyone = await chat.say("oDuty", "群发 明天上午停水")
+        assert "将群发给" in everyone and "将群发给 3 人" not in everyone
