@@ -309,12 +309,13 @@ class Listing:
     community: str | None
     compound: str | None
     building: str | None
-    active: bool
-    paused: bool
-    minutes_credited: int
-    tasks_completed: int
-    rating_sum: int
-    rating_count: int
+    # An entry waiting for its account has none of these yet: it has not been offered a task.
+    active: bool = True
+    paused: bool = False
+    minutes_credited: int = 0
+    tasks_completed: int = 0
+    rating_sum: int = 0
+    rating_count: int = 0
 
 
 def _placed_in(query: Any, compound_id: Any) -> Any:
@@ -358,33 +359,8 @@ async def listings(
         Listing(*row)
         for row in await session.execute(_placed_in(helpers, Volunteer.compound_id).where(where))
     ]
-    for (
-        name,
-        phone,
-        skills,
-        availability,
-        street,
-        community,
-        compound,
-        building,
-    ) in await session.execute(_placed_in(listed, RosterEntry.compound_id)):
-        found.append(
-            Listing(
-                None,
-                name,
-                phone,
-                skills,
-                availability,
-                street,
-                community,
-                compound,
-                building,
-                active=True,
-                paused=False,
-                minutes_credited=0,
-                tasks_completed=0,
-                rating_sum=0,
-                rating_count=0,
-            )
-        )
+    found += [
+        Listing(None, *row)
+        for row in await session.execute(_placed_in(listed, RosterEntry.compound_id))
+    ]
     return sorted(found, key=lambda v: (v.compound or "", v.name))
