@@ -10,7 +10,9 @@ from handlers import (
     common,
     feedback,
     link,
+    phone,
     privacy,
+    relay,
     resident,
     signup,
     volunteer,
@@ -28,6 +30,10 @@ def build_router() -> Router:
         binding.router,
         broadcast.router,
         signup.router,
+        # Before the volunteer's and resident's readings of a sentence: words for the other
+        # side of an accepted task are relayed, not taken as a new request or a task command.
+        phone.router,
+        relay.router,
         volunteer.router,
         privacy.router,
         feedback.router,

@@ -15,7 +15,7 @@ from bot.core.context import Ctx
 from bot.core.inbound import Inbound
 from bot.core.router import Router
 from handlers import assignment, texts
-from storage import accounts, requests, scope, volunteers
+from storage import accounts, requests, scope, users, volunteers
 from storage.errors import Conflict, NotFound
 from storage.models import HelpRequest, Status, Volunteer
 from storage.scope import EVERYTHING, NOWHERE, Scope
@@ -74,11 +74,18 @@ async def assign_named(ctx: Ctx, where: Scope, number: int, name: str, *, actor:
     except Conflict:
         now = texts.STATUS_WORDS.get(request.status, request.status)
         return Assigned(False, f"#{number} 现在{now}，不能派单。")
-    await ctx.notify(
-        await volunteers.openid_of(session=ctx.session, volunteer_id=volunteer.id),
-        "社区为您指派了一个任务：\n" + details,
+    helper = await users.by_id(session=ctx.session, user_id=volunteer.user_id)
+    reached = await assignment.reachable_now(ctx, [helper])
+    await ctx.notify(helper.openid, "社区为您指派了一个任务：\n" + details)
+    done = f"已把 #{number} 派给志愿者{volunteer.name}，并通知了居民。"
+    if helper.openid in reached:
+        return Assigned(True, done)
+    # The worker is told what really happened: the notice waits until the volunteer writes.
+    call = f"请打电话通知本人：{volunteer.phone}。" if volunteer.phone else "请当面或电话通知本人。"
+    return Assigned(
+        True,
+        f"{done}\n志愿者{volunteer.name}现在收不到公众号的消息（超过48小时没有发消息），{call}",
     )
-    return Assigned(True, f"已把 #{number} 派给志愿者{volunteer.name}，并通知了居民。")
 
 
 @router.text(command=("派单",), role=ADMIN)

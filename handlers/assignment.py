@@ -9,9 +9,9 @@ from typing import Any
 
 from bot.core.context import Ctx
 from handlers import texts
-from storage import offers, org, requests, users, volunteers
+from storage import offers, org, reach, relevance, requests, users, volunteers
 from storage.errors import Conflict, Forbidden
-from storage.models import HelpRequest, Status, Volunteer
+from storage.models import HelpRequest, Status, User, Volunteer
 from storage.org import Place
 
 logger = logging.getLogger(__name__)
@@ -24,9 +24,10 @@ OFFER_NEWS_FOR = timedelta(days=1)
 class Routed:
     """How a routing attempt ended."""
 
-    offered: int  # volunteers who got an offer now
+    offered: int  # volunteers an offer reaches now (the only ones a resident is told of)
     tier: int | None
     escalated: bool
+    parked: int = 0  # offers waiting for volunteers a message cannot reach now
 
 
 async def place_of(ctx: Ctx, request: HelpRequest) -> Place | None:
@@ -36,9 +37,21 @@ async def place_of(ctx: Ctx, request: HelpRequest) -> Place | None:
     return await org.place_of(session=ctx.session, compound_id=request.compound_id)
 
 
+async def reachable_now(ctx: Ctx, people: list[User]) -> set[str]:
+    """The openids among `people` a message queued now reaches soon (storage/reach.py)."""
+    return await reach.reachable(
+        session=ctx.session,
+        people=people,
+        now=ctx.now,
+        template=bool(ctx.config.wechat.template_id),
+    )
+
+
 async def offer(ctx: Ctx, request: HelpRequest, *, from_tier: int = 0) -> Routed:
-    """Offer the request to the best few volunteers of the nearest tier (at or beyond
-    `from_tier`) that has any; past the last tier, escalate to the community's admins."""
+    """Offer the request to the best few volunteers a message reaches now, of the nearest tier
+    (at or beyond `from_tier`) that has any; with nobody reachable in any tier, escalate to
+    the community's admins at once. Volunteers out of reach get offers only to fill the batch,
+    waiting for them to write, and are never counted as notified."""
     assert request.id is not None
     place = await place_of(ctx, request) or await _fallback_place(ctx)
     if place is None:
@@ -54,17 +67,52 @@ async def offer(ctx: Ctx, request: HelpRequest, *, from_tier: int = 0) -> Routed
         exclude=await offers.not_to_ask(session=ctx.session, request_id=request.id),
     )
     found = [c for c in found if c.tier >= from_tier]
-    if not found:
-        return await escalate(ctx, request, reason="附近暂时没有能接的志愿者")
-    tier = found[0].tier
-    chosen = [c.volunteer for c in found if c.tier == tier][: ctx.config.routing.offer_batch]
+    reached = await reachable_now(ctx, [c.user for c in found])
+    batch = ctx.config.routing.offer_batch
+    near = [c for c in found if c.user.openid in reached]
+    if not near:
+        # Nobody can be told now: the workers are asked at once rather than after the offer
+        # timeout; the nearest few still get an offer to find when they next write.
+        await escalate(
+            ctx,
+            request,
+            reason="附近的志愿者暂时都收不到消息" if found else "附近暂时没有能接的志愿者",
+        )
+        parked = [c.volunteer for c in found if c.tier == found[0].tier][:batch] if found else []
+        await _send_offers(ctx, request, place, [], parked, found[0].tier if found else 0)
+        return Routed(offered=0, tier=None, escalated=True, parked=len(parked))
+    tier = near[0].tier
+    chosen = [c.volunteer for c in near if c.tier == tier][:batch]
+    parked = [c.volunteer for c in found if c.user.openid not in reached and c.tier <= tier]
+    parked = parked[: batch - len(chosen)]
+    await _send_offers(ctx, request, place, chosen, parked, tier)
+    return Routed(offered=len(chosen), tier=tier, escalated=False, parked=len(parked))
+
+
+async def _send_offers(
+    ctx: Ctx,
+    request: HelpRequest,
+    place: Place,
+    chosen: list[Volunteer],
+    parked: list[Volunteer],
+    tier: int,
+) -> None:
+    """Record and queue the offers: to `chosen` now, to `parked` when they next write."""
+    assert request.id is not None
+    everyone = chosen + parked
+    if not everyone:
+        return
     await offers.record(
         session=ctx.session,
         request_id=request.id,
-        volunteer_ids=[v.id for v in chosen if v.id is not None],
+        volunteer_ids=[v.id for v in everyone if v.id is not None],
         tier=tier,
     )
-    if request.status != Status.OFFERED or request.tier != tier:
+    parts = [f"{TIER_NAMES[tier]} {len(chosen)} 位志愿者"] if chosen else []
+    if parked:
+        parts.append(f"{len(parked)} 位暂时收不到消息的志愿者（等对方来消息时送达）")
+    note = "；".join(parts)
+    if chosen and (request.status != Status.OFFERED or request.tier != tier):
         await requests.transition(
             session=ctx.session,
             request=request,
@@ -72,31 +120,28 @@ async def offer(ctx: Ctx, request: HelpRequest, *, from_tier: int = 0) -> Routed
             to=Status.OFFERED,
             actor="system",
             kind="offered",
-            note=f"{TIER_NAMES[tier]} {len(chosen)} 位志愿者",
+            note=note,
             tier=tier,
             offered_at=ctx.now,
         )
     else:
         await requests.add_event(
-            session=ctx.session,
-            request=request,
-            actor="system",
-            kind="offered",
-            note=f"{TIER_NAMES[tier]} 又 {len(chosen)} 位志愿者",
+            session=ctx.session, request=request, actor="system", kind="offered", note=note
         )
     message = texts.offer(request, place.compound, ctx.tz, ctx.local_now)
     # An offer read days later, when the volunteer next opens the account, would only confuse.
     stale_after = ctx.now + OFFER_NEWS_FOR
     if request.when_at is not None and request.when_at < stale_after:
         stale_after = max(request.when_at, ctx.now + ctx.config.routing.offer_timeout)
-    for volunteer in chosen:
+    for volunteer in everyone:
         assert volunteer.id is not None
         await ctx.notify(
             await volunteers.openid_of(session=ctx.session, volunteer_id=volunteer.id),
             message,
             expires_at=stale_after,
+            request_id=request.id,
+            purpose=relevance.OFFER,
         )
-    return Routed(offered=len(chosen), tier=tier, escalated=False)
 
 
 async def _fallback_place(ctx: Ctx) -> Place | None:
@@ -126,6 +171,8 @@ async def escalate(ctx: Ctx, request: HelpRequest, *, reason: str) -> Routed:
             f"需要：{texts.need_text(request)}\n"
             f"请回复“派单 #{request.id} 志愿者姓名”指派。",
             about=request,
+            request_id=request.id,
+            purpose=relevance.ESCALATION,
         )
     return Routed(offered=0, tier=None, escalated=True)
 
@@ -157,13 +204,15 @@ async def accept(
         await ctx.notify(
             await volunteers.openid_of(session=ctx.session, volunteer_id=other),
             f"#{request.id} 已由其他志愿者接单，谢谢您！",
+            request_id=request.id,
+            purpose=relevance.OFFER_NEWS,
         )
     await volunteers.mark_tasked(session=ctx.session, volunteer_id=volunteer.id, at=ctx.now)
     resident = await users.by_id(session=ctx.session, user_id=request.resident_id)
     await ctx.notify(
         resident.openid,
         f"好消息！您的求助 {texts.headline(request)} 已有{texts.volunteer_card(volunteer)}接单，"
-        "会尽快和您联系。",
+        "会尽快和您联系。想对志愿者说什么，直接在这里回复，我会转给对方。",
     )
     place = await place_of(ctx, request)
     phone = request.phone or resident.phone

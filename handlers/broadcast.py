@@ -133,7 +133,7 @@ def _spec_data(spec: AudienceSpec) -> dict[str, Any]:
     }
 
 
-@router.state(Notice.CONFIRM, role=ADMIN)
+@router.state(Notice.CONFIRM, role=ADMIN, answers=CONFIRM_WORDS + CANCEL_WORDS)
 async def confirm(ctx: Ctx, msg: Inbound, user: User, dialog_data: dict[str, Any]) -> object:
     await dialog.finish(ctx, user)
     word = (msg.text or "").strip()

@@ -22,6 +22,11 @@ HELP = (
     "想帮助邻居？发送“我想当志愿者”。"
 )
 FALLBACK = "我没太明白您的意思。需要帮忙的话，直接说说是什么事、什么时间、在哪里；发送“帮助”看看我能做什么。"
+WORKER_HELP = (
+    "社区工作人员常用：派单 #编号 志愿者姓名（把求助指派给志愿者）、统计（近期求助和志愿者数字）、"
+    "群发 通知内容（先显示发给多少人，回复“确认”才发出）、群发进度、"
+    "同意绑定 #编号 / 拒绝绑定 #编号（志愿者绑定微信）。"
+)
 NON_TEXT = "收到啦。请用文字或语音说说需要什么帮助，我好为您安排。"
 
 
@@ -60,7 +65,11 @@ async def thanks() -> str:
 
 @router.text("usage_help", command=("帮助", "help", "菜单"))
 @router.event("click", key=(menu.HELP, menu.HOW_TO_ASK))
-async def usage_help() -> str:
+async def usage_help(ctx: Ctx, msg: Inbound) -> str:
+    # Workers are told from the config, not by a route of their role: deciding roles costs a
+    # query, and 帮助 is among the commonest messages.
+    if msg.openid in ctx.config.admin.openids:
+        return f"{HELP}\n{WORKER_HELP}"
     return HELP
 
 

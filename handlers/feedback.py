@@ -41,14 +41,16 @@ async def rate(ctx: Ctx, msg: Inbound, parse: Parse, user: User) -> str:
         await volunteers.rate(session=ctx.session, volunteer_id=target.volunteer_id, score=score)
         await ctx.notify(
             await volunteers.openid_of(session=ctx.session, volunteer_id=target.volunteer_id),
-            f"居民为 #{target.id} 打了 {score} 分，谢谢您的付出！",
+            f"居民为 #{target.id} 打了 {score} 分，谢谢您的付出！\n"
+            + texts.conversation_closed(target),
         )
     if score <= 2:
         await ctx.tell_admins(
             f"居民对 {texts.headline(target)} 的评价只有 {score} 分，请关注。原话：{msg.text}",
             about=target,
         )
-    return f"收到您给 #{target.id} 的 {score} 分，谢谢！这个求助就结束啦。"
+    closed = f"\n{texts.conversation_closed(target)}" if target.volunteer_id else ""
+    return f"收到您给 #{target.id} 的 {score} 分，谢谢！这个求助就结束啦。{closed}"
 
 
 async def _rated_request(ctx: Ctx, resident_id: int, parse: Parse) -> HelpRequest | str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.config import Config
 from bot.core.context import Ctx, Notifier
 from handlers import assignment, texts
-from storage import accounts, requests, scheduled, scope, users, volunteers
+from storage import accounts, relevance, requests, scheduled, scope, users, volunteers
 from storage.db import Database
 from storage.followups import (
     Due,
@@ -41,6 +41,7 @@ from storage.scope import Scope
 logger = logging.getLogger(__name__)
 
 Effect = Callable[[Ctx, HelpRequest], Awaitable[None]]
+NEWS_FOR = timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,8 @@ async def _remind(ctx: Ctx, request: HelpRequest) -> None:
         f"提醒：{texts.headline(request)} 约在 {texts.when_text(request, ctx.tz, ctx.local_now)}，"
         f"地点 {texts.place_text(place.compound if place else None, request, private=True)}。"
         f"去不了请回复“放弃 #{request.id}”。",
+        request_id=request.id,
+        purpose=relevance.TASK,
     )
 
 
@@ -99,6 +102,8 @@ async def _check_in(ctx: Ctx, request: HelpRequest) -> None:
         await volunteers.openid_of(session=ctx.session, volunteer_id=request.volunteer_id),
         f"{texts.headline(request)} 办完了吗？办完请回复“完成 #{request.id}”；"
         f"遇到困难去不了，请回复“放弃 #{request.id}”，我们另找人。",
+        request_id=request.id,
+        purpose=relevance.TASK,
     )
 
 
@@ -121,6 +126,16 @@ async def _close(ctx: Ctx, request: HelpRequest) -> None:
         to_status=Status.CLOSED,
         note="没有评分，自动结束",
     )
+    assert request.id is not None
+    resident = await users.by_id(session=ctx.session, user_id=request.resident_id)
+    people = [resident.openid]
+    if request.volunteer_id is not None:
+        people.append(
+            await volunteers.openid_of(session=ctx.session, volunteer_id=request.volunteer_id)
+        )
+    # News of an ending is worth little when read weeks later, on the next visit.
+    for openid in people:
+        await ctx.notify(openid, texts.conversation_closed(request), expires_at=ctx.now + NEWS_FOR)
 
 
 FOLLOW_UPS = (

@@ -39,7 +39,13 @@ async def compound_named(ctx: Ctx, name: str | None) -> Place | None:
 
 
 async def only_compound(ctx: Ctx) -> Place | None:
-    """The compound when exactly one is known: then nobody is asked for it."""
+    """The compound when exactly one is configured (or, without any configured, known): then
+    nobody is asked for it, whatever compounds an import of volunteers brought along."""
+    configured = ctx.config.org.compounds
+    if len(configured) == 1:
+        return await org.find_compound(session=ctx.session, name=configured[0])
+    if configured:
+        return None
     known = await org.places(session=ctx.session)
     return known[0] if len(known) == 1 else None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 
 from bot.core.context import Ctx
@@ -13,7 +14,33 @@ from storage import erasure, offers, requests, volunteers
 from storage.models import User
 
 router = Router("privacy")
-CONFIRM_WORDS = ("确认删除", "确认")
+# Yes, as people say it to "确定删除吗？": anything else keeps the data.
+CONFIRM_WORDS = frozenset(
+    (
+        "确认删除",
+        "确认",
+        "确定",
+        "确定删除",
+        "确认删除我的信息",
+        "删除",
+        "删除吧",
+        "删吧",
+        "好的",
+        "好",
+        "好吧",
+        "是的",
+        "是",
+        "对",
+        "对的",
+        "嗯",
+        "嗯嗯",
+        "可以",
+        "行",
+        "同意",
+        "ok",
+    )
+)
+_PUNCTUATION = re.compile(r"[\s，。！!？?、,.~～]+")
 
 
 class Erase(Enum):
@@ -39,14 +66,14 @@ async def ask_to_erase(ctx: Ctx, user: User) -> str:
     return (
         "删除后，您的称呼、电话、住址和求助内容都会清除，进行中的求助会取消，"
         "志愿者登记也会注销（只保留不含个人信息的统计数字）。\n"
-        "确定的话请回复“确认删除”；不删除就回复其他任何内容。"
+        "确定的话请回复“确认删除”（或“确定”“好的”）；不删除就回复其他任何内容。"
     )
 
 
 @router.state(Erase.CONFIRM)
 async def confirm_erase(ctx: Ctx, msg: Inbound, user: User) -> object:
     await dialog.finish(ctx, user)
-    if (msg.text or "").strip() not in CONFIRM_WORDS:
+    if _PUNCTUATION.sub("", msg.text or "").lower() not in CONFIRM_WORDS:
         return PASS
     await cancel_all(ctx, user, actor=msg.openid)
     await _hand_back_tasks(ctx, user, actor=msg.openid)

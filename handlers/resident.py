@@ -20,7 +20,7 @@ from handlers.places import (
     remember_home,
 )
 from nlp import Parse
-from storage import offers, org, requests, volunteers
+from storage import conversations, offers, org, relevance, requests, users, volunteers
 from storage.errors import Conflict, NotFound
 from storage.models import HelpRequest, Status, User
 from storage.org import Place
@@ -75,7 +75,7 @@ async def ask_for_help(ctx: Ctx, msg: Inbound, parse: Parse, user: User) -> str:
     lines.append(_understood(ctx, request, location))
     # An emergency goes out at once, with whatever place is known; otherwise ask first.
     if emergency or not location.missing:
-        lines.append(_routed_text(await assignment.offer(ctx, request)))
+        lines.append(_routed_text(await assignment.offer(ctx, request), emergency=emergency))
     if location.missing:
         asked: dict[str, Any] = {"number": request.id, "for_self": for_self}
         close: list[Place] = []
@@ -116,6 +116,8 @@ async def place_answer(
                 return PASS
             if parse is None or parse.intent != "unknown":
                 return PASS
+            if await conversations.open_for(session=ctx.session, openid=msg.openid):
+                return PASS  # not an answer: words for the volunteer of another request
     else:
         gives_up = False
     # What earlier answers gave (a building before the compound was picked, or the reverse).
@@ -200,6 +202,11 @@ async def progress(ctx: Ctx, user: User) -> str:
 
 @router.text("cancel_request", command=("取消",))
 async def cancel(ctx: Ctx, msg: Inbound, parse: Parse, user: User) -> str:
+    if users.dialog(user, ctx.now) is not None and not parse.task_ref:
+        mine = await requests.of_resident(session=ctx.session, resident_id=_id(user))
+        if not mine:  # 取消 in the middle of a question, with no request: the question goes
+            await dialog.finish(ctx, user)
+            return "好的，刚才的问题不用回答了。需要帮忙随时告诉我。"
     chosen = await _own_request(ctx, user, parse, ACTIVE)
     if isinstance(chosen, str):
         return chosen
@@ -216,7 +223,8 @@ async def cancel(ctx: Ctx, msg: Inbound, parse: Parse, user: User) -> str:
     except Conflict:
         return f"求助 #{chosen.id} 已经{texts.STATUS_WORDS.get(chosen.status, chosen.status)}，无需取消。"
     await _tell_volunteers_cancelled(ctx, chosen)
-    return f"好的，求助 #{chosen.id} 已取消。以后需要帮忙随时告诉我。"
+    closed = f"\n{texts.conversation_closed(chosen)}" if chosen.volunteer_id is not None else ""
+    return f"好的，求助 #{chosen.id} 已取消。以后需要帮忙随时告诉我。{closed}"
 
 
 async def cancel_all(ctx: Ctx, user: User, *, actor: str) -> None:
@@ -238,12 +246,20 @@ async def cancel_all(ctx: Ctx, user: User, *, actor: str) -> None:
 async def _tell_volunteers_cancelled(ctx: Ctx, request: HelpRequest) -> None:
     assert request.id is not None
     told = await offers.end(session=ctx.session, request_id=request.id, outcome="closed")
-    if request.volunteer_id is not None:
-        told.append(request.volunteer_id)
+    # The volunteer who accepted always hears of it, and their conversation with the resident
+    # ends; the ones only offered hear of it only if the offer reached them.
     for volunteer_id in dict.fromkeys(told):
         await ctx.notify(
             await volunteers.openid_of(session=ctx.session, volunteer_id=volunteer_id),
             f"居民已取消求助 #{request.id}，不用去了，谢谢您！",
+            request_id=request.id,
+            purpose=relevance.OFFER_NEWS,
+        )
+    if request.volunteer_id is not None:
+        await ctx.notify(
+            await volunteers.openid_of(session=ctx.session, volunteer_id=request.volunteer_id),
+            f"居民已取消求助 #{request.id}，不用去了，谢谢您！\n"
+            + texts.conversation_closed(request),
         )
 
 
@@ -279,10 +295,16 @@ def _place_question(missing: list[str], for_self: bool) -> str:
     return f"请问{whose}住几号楼？直接回复楼号就行，例如“3号楼”。"
 
 
-def _routed_text(routed: assignment.Routed) -> str:
-    if routed.escalated:
-        return "附近暂时没有合适的志愿者，已请社区工作人员帮您协调，会尽快联系您。"
-    return f"已通知{assignment.TIER_NAMES[routed.tier or 0]}的 {routed.offered} 位志愿者，有人接单会马上告诉您。"
+def _routed_text(routed: assignment.Routed, *, emergency: bool = False) -> str:
+    """What really happened: volunteers are counted only when an offer reaches them now."""
+    if routed.escalated or not routed.offered:
+        if emergency:
+            return "已通知社区值班人员，他们会尽快联系您。"
+        return "正在联系社区工作人员为您安排志愿者，有进展会马上告诉您。"
+    who = f"{assignment.TIER_NAMES[routed.tier or 0]}的 {routed.offered} 位志愿者"
+    if emergency:
+        who = f"社区值班人员和{who}"
+    return f"已通知{who}，有人接单会马上告诉您。"
 
 
 def _compound(location: Location) -> str | None:

@@ -96,7 +96,8 @@ def task_details(
         f"地点：{place_text(compound, request, private=True)}",
         f"时间：{when_text(request, tz, today)}",
         f"需要{who}：{request.text or ''}",
-        f"联系电话：{phone}" if phone else "联系电话：居民未留，可在公众号里回复沟通",
+        f"联系电话：{phone}" if phone else "联系电话：居民未留",
+        f"想对居民说什么，直接在这里回复，我会转给对方（开头写“#{request.id}”更准确）。",
         f"办完请回复“完成 #{request.id}”；去不了请回复“放弃 #{request.id}”。",
     ]
     return "\n".join(lines)
@@ -136,7 +137,8 @@ def hours(minutes: int) -> str:
 
 
 def emergency_advice(category: str, text: str) -> str:
-    """What to do right now when life or property is in danger."""
+    """What to do right now when life or property is in danger (who was alerted is told
+    apart, from what really happened)."""
     if category in ("medical", "elderly", "disability", "childcare"):
         action = "请马上拨打 120"
     elif any(word in text for word in ("煤气", "燃气", "天然气")):
@@ -151,4 +153,9 @@ def emergency_advice(category: str, text: str) -> str:
         action = "请先关掉家里的总水阀或电闸，注意安全；有危险请拨打 119"
     else:
         action = "有危险请马上拨打 110"
-    return f"情况紧急！{action}。我们同时通知了社区值班人员和附近志愿者。"
+    return f"情况紧急！{action}。"
+
+
+def conversation_closed(request: HelpRequest) -> str:
+    """The one line both sides get when a request closes and its relay with it."""
+    return f"求助 #{request.id} 已结束，公众号不再转达你们之间的消息。"

@@ -8,13 +8,18 @@ from bot.core.context import Ctx
 from bot.core.inbound import Inbound
 from bot.core.router import Router
 from handlers import assignment, menu, texts
+from handlers.signup import Signup
 from nlp import Parse
-from storage import offers, requests, volunteers
+from storage import offers, requests, users, volunteers
 from storage.errors import Conflict, Forbidden, NotFound
 from storage.models import HelpRequest, Status, User, Volunteer
 
 router = Router("volunteer")
 VOLUNTEER = "volunteer"
+MY_TASKS = ("我的任务", "我的单子", "任务列表")
+PAUSE = ("暂停接单", "暂停派单", "先别派单")
+RESUME = ("恢复接单", "继续接单", "开始接单")
+MY_HOURS = ("我的时长", "志愿时长", "我的积分")
 
 
 async def _me(ctx: Ctx, user: User) -> Volunteer:
@@ -141,7 +146,7 @@ def _credit_minutes(ctx: Ctx) -> int:
     return round(ctx.config.routing.credited_hours * 60)
 
 
-@router.text(command=("我的任务", "我的单子", "任务列表"), role=VOLUNTEER)
+@router.text(command=MY_TASKS, role=VOLUNTEER)
 @router.event("click", key=menu.MY_TASKS, role=VOLUNTEER)
 async def my_tasks(ctx: Ctx, user: User) -> str:
     me = await _me(ctx, user)
@@ -162,19 +167,19 @@ async def my_tasks(ctx: Ctx, user: User) -> str:
     return "\n".join(lines)
 
 
-@router.text(command=("暂停接单", "暂停派单", "先别派单"), role=VOLUNTEER)
+@router.text(command=PAUSE, role=VOLUNTEER)
 async def pause(ctx: Ctx, user: User) -> str:
     await volunteers.set_paused(session=ctx.session, volunteer=await _me(ctx, user), paused=True)
     return "好的，已暂停接单，这段时间不会再给您派单。想继续时回复“恢复接单”。"
 
 
-@router.text(command=("恢复接单", "继续接单", "开始接单"), role=VOLUNTEER)
+@router.text(command=RESUME, role=VOLUNTEER)
 async def resume(ctx: Ctx, user: User) -> str:
     await volunteers.set_paused(session=ctx.session, volunteer=await _me(ctx, user), paused=False)
     return "欢迎回来！已恢复接单，有邻居需要帮忙时我会通知您。"
 
 
-@router.text(command=("我的时长", "志愿时长", "我的积分"), role=VOLUNTEER)
+@router.text(command=MY_HOURS, role=VOLUNTEER)
 @router.event("click", key=menu.MY_HOURS, role=VOLUNTEER)
 async def my_hours(ctx: Ctx, user: User) -> str:
     me = await _me(ctx, user)
@@ -185,7 +190,16 @@ async def my_hours(ctx: Ctx, user: User) -> str:
     )
 
 
-@router.text("accept_task", "decline_task", "complete_task", command=("接单", "放弃", "完成"))
+@router.text(
+    "accept_task",
+    "decline_task",
+    "complete_task",
+    command=("接单", "放弃", "完成", *MY_TASKS, *PAUSE, *RESUME, *MY_HOURS),
+)
 @router.event("click", key=(menu.MY_TASKS, menu.MY_HOURS))
-async def not_a_volunteer() -> str:
+async def not_a_volunteer(ctx: Ctx, user: User) -> str:
+    pending = users.dialog(user, ctx.now)
+    if pending is not None and pending[0] == Signup.__name__:
+        # Mid sign-up: the command is not taken as an answer, and the question still waits.
+        return "您的志愿者报名还差几步，请先回答上面的问题；不想报了就回复“取消报名”。"
     return "您还不是志愿者。想帮助邻居的话，回复“我想当志愿者”报名。"

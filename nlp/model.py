@@ -68,6 +68,7 @@ class Parse:
     beneficiary: str | None = None
     when_at: datetime | None = None
     when_has_time: bool = False
+    plea: bool = False  # the message asks someone to do something (帮我, 能不能, 谁能)
 
     def to_contract(self) -> dict[str, Any]:
         """Exactly the contract's JSON fields, in the contract's order."""

@@ -113,4 +113,5 @@ class Parser:
             beneficiary=self._beneficiary.read(clean) if intent in _RESIDENT else None,
             when_at=when.at if when else None,
             when_has_time=bool(when and when.has_time),
+            plea="plea" in signals.hits,
         )

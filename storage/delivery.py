@@ -11,6 +11,7 @@ A pending message with `via = "template"` has been announced by a template messa
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
@@ -18,9 +19,11 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage import users
+from storage import relevance, users
 from storage.models import OutboxMessage, User
 from storage.sql import affected
+
+logger = logging.getLogger(__name__)
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
@@ -51,6 +54,9 @@ async def claim_due(
         .values(status="expired")
         .execution_options(synchronize_session=False)
     )
+    dropped = await relevance.drop_stale(session=session, now=now)
+    if dropped:
+        logger.info("dropped %d queued message(s) no longer true", dropped)
     due = _due(now)
     openids = (
         await session.scalars(
@@ -106,6 +112,23 @@ async def release(
         .where(col(OutboxMessage.id).in_(list(ids)), col(OutboxMessage.status) == "sending")
         .values(**values)
     )
+
+
+async def waiting(
+    *, session: AsyncSession, openid: str, note: str, besides: Collection[int]
+) -> bool:
+    """Whether other messages of `openid` already wait, for the reason `note`."""
+    found = await session.scalar(
+        select(col(OutboxMessage.id))
+        .where(
+            col(OutboxMessage.openid) == openid,
+            col(OutboxMessage.status) == "pending",
+            col(OutboxMessage.last_error) == note[:250],
+            col(OutboxMessage.id).not_in(list(besides)),
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 async def count_custom_sent(*, session: AsyncSession, openid: str, since: datetime) -> None:

@@ -54,6 +54,14 @@ async def erase_user(*, session: AsyncSession, user: User) -> None:
     await session.execute(
         delete(ProcessedMessage).where(col(ProcessedMessage.key).startswith(f"{openid}:"))
     )
+    # Their words in other people's requests (messages relayed as a volunteer) go too.
+    await session.execute(
+        update(RequestEvent)
+        .where(
+            col(RequestEvent.actor) == openid, col(RequestEvent.kind).in_(requests.PERSONAL_NOTES)
+        )
+        .values(note=None)
+    )
     await session.execute(
         update(RequestEvent).where(col(RequestEvent.actor) == openid).values(actor=ERASED)
     )

@@ -272,7 +272,9 @@ class OutboxMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     openid: str = Field(max_length=OPENID_LENGTH, index=True)
     text: str
-    status: str = Field(default="pending", max_length=16)  # pending/sending/sent/failed
+    status: str = Field(
+        default="pending", max_length=16
+    )  # pending/sending/sent/failed/expired/dropped
     attempts: int = 0
     next_attempt_at: datetime = _created()
     attempted_at: datetime | None = _at()  # a later interaction of the user makes it due again
@@ -282,6 +284,10 @@ class OutboxMessage(SQLModel, table=True):
     via: str | None = Field(default=None, max_length=16)  # custom/template once sent
     created_at: datetime = _created()
     sent_at: datetime | None = _at()
+    # What the message says stays true only while this holds (storage/relevance.py): an offer
+    # of a request already taken is dropped at send time, never delivered.
+    request_id: int | None = Field(default=None, index=True)
+    purpose: str | None = Field(default=None, max_length=16)
 
 
 class AccessToken(SQLModel, table=True):

@@ -13,11 +13,20 @@ from storage.types import utcnow
 
 
 async def enqueue(
-    *, session: AsyncSession, openid: str, text: str, expires_at: datetime | None = None
+    *,
+    session: AsyncSession,
+    openid: str,
+    text: str,
+    expires_at: datetime | None = None,
+    request_id: int | None = None,
+    purpose: str | None = None,
 ) -> OutboxMessage:
     """Queue a message to `openid`; it is delivered once the transaction commits (and not at
-    all once `expires_at` has passed)."""
-    message = OutboxMessage(openid=openid, text=text, expires_at=expires_at)
+    all once `expires_at` has passed, or once the `purpose` it serves for request #`request_id`
+    no longer holds: storage/relevance.py)."""
+    message = OutboxMessage(
+        openid=openid, text=text, expires_at=expires_at, request_id=request_id, purpose=purpose
+    )
     session.add(message)
     await session.flush()
     return message

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from storage import conversations
 from storage.errors import Conflict, NotFound
 from storage.models import HelpRequest, RequestEvent, Status
 from storage.types import utcnow
@@ -20,6 +21,9 @@ Condition = ColumnElement[bool] | None
 
 ACTIVE = (Status.OPEN, Status.OFFERED, Status.ESCALATED, Status.ACCEPTED)
 WAITING = (Status.OPEN, Status.OFFERED, Status.ESCALATED)
+# Events whose note holds people's own words (a relayed message, a complaint): purged and
+# erased with the request's other personal fields.
+PERSONAL_NOTES = ("relayed", "complaint")
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,7 @@ async def transition(
     """
     assert request.id is not None
     allowed = tuple(allowed)
+    conversations.forget(session)  # an acceptance or an ending opens or closes one
     # Read before the UPDATE: the ORM brings the loaded object up to date with it.
     before = request.status
     result = await session.execute(
@@ -186,8 +191,9 @@ async def average_score(
 async def purge_personal(
     *, session: AsyncSession, request_ids: Sequence[int], place_too: bool = False
 ) -> None:
-    """Erase the personal fields of these requests, keeping what anonymous counts need (the
-    category, states, times and compound; the building too unless `place_too`)."""
+    """Erase the personal fields of these requests and the words in their history, keeping
+    what anonymous counts need (the category, states, times and compound; the building too
+    unless `place_too`)."""
     if not request_ids:
         return
     values: dict[str, Any] = dict(
@@ -197,6 +203,14 @@ async def purge_personal(
         values["building"] = None
     await session.execute(
         update(HelpRequest).where(col(HelpRequest.id).in_(request_ids)).values(**values)
+    )
+    await session.execute(
+        update(RequestEvent)
+        .where(
+            col(RequestEvent.request_id).in_(request_ids),
+            col(RequestEvent.kind).in_(PERSONAL_NOTES),
+        )
+        .values(note=None)
     )
 
 

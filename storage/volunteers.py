@@ -109,6 +109,7 @@ async def open_tasks(*, session: AsyncSession, volunteer_ids: Sequence[int]) -> 
 @dataclass(frozen=True)
 class Candidate:
     volunteer: Volunteer
+    user: User  # whose 48-hour window decides whether an offer reaches them now
     tier: int  # 0 the request's compound, 1 its community, 2 its street
     open_tasks: int
     same_building: bool
@@ -131,7 +132,8 @@ async def candidates(
 ) -> list[Candidate]:
     """Volunteers who could take a request, nearest tier first and best first within a tier."""
     rows = await session.execute(
-        select(Volunteer, col(Compound.community_id))
+        select(Volunteer, User, col(Compound.community_id))
+        .join(User, col(Volunteer.user_id) == User.id)
         .join(Compound, col(Volunteer.compound_id) == Compound.id)
         .join(Community, col(Compound.community_id) == Community.id)
         .where(
@@ -141,15 +143,15 @@ async def candidates(
         )
     )
     pool = [
-        (v, community_id)
-        for v, community_id in rows.all()
+        (v, user, community_id)
+        for v, user, community_id in rows.all()
         if v.id not in exclude
         and category in v.skills.split("|")
         and is_available(v.availability.split("|"), local_at, has_time)
     ]
-    loads = await open_tasks(session=session, volunteer_ids=[v.id for v, _ in pool if v.id])
+    loads = await open_tasks(session=session, volunteer_ids=[v.id for v, _, _ in pool if v.id])
     found = []
-    for volunteer, community_id in pool:
+    for volunteer, user, community_id in pool:
         load = loads.get(volunteer.id or 0, 0)
         if load >= volunteer.task_limit:
             continue
@@ -160,7 +162,7 @@ async def candidates(
         else:
             tier = 2
         same = tier == 0 and building is not None and volunteer.building == building
-        found.append(Candidate(volunteer, tier, load, same))
+        found.append(Candidate(volunteer, user, tier, load, same))
     found.sort(key=_rank_key)
     return found
 

@@ -16,7 +16,13 @@ from storage.models import HelpRequest, RosterEntry
 
 class Notify(Protocol):
     async def __call__(
-        self, openid: str, text: str, *, expires_at: datetime | None = None
+        self,
+        openid: str,
+        text: str,
+        *,
+        expires_at: datetime | None = None,
+        request_id: int | None = None,
+        purpose: str | None = None,
     ) -> None: ...
 
 
@@ -43,7 +49,12 @@ class Ctx:
         return local_time.replace(tzinfo=self.tz).astimezone(ZoneInfo("UTC"))
 
     async def tell_admins(
-        self, text: str, *, about: HelpRequest | RosterEntry | None = None
+        self,
+        text: str,
+        *,
+        about: HelpRequest | RosterEntry | None = None,
+        request_id: int | None = None,
+        purpose: str | None = None,
     ) -> None:
         """Message the street-wide duty workers (`[admin] openids`) and, for news about a
         request (or a listed volunteer), the linked workers of its community."""
@@ -51,7 +62,7 @@ class Ctx:
         if about is not None:
             openids += await community_workers(session=self.session, compound_id=about.compound_id)
         for openid in dict.fromkeys(openids):
-            await self.notify(openid, text)
+            await self.notify(openid, text, request_id=request_id, purpose=purpose)
 
 
 async def community_workers(*, session: AsyncSession, compound_id: int | None) -> list[str]:
@@ -70,6 +81,21 @@ class Notifier:
         self._session = session
         self.queued = 0
 
-    async def __call__(self, openid: str, text: str, *, expires_at: datetime | None = None) -> None:
-        await outbox.enqueue(session=self._session, openid=openid, text=text, expires_at=expires_at)
+    async def __call__(
+        self,
+        openid: str,
+        text: str,
+        *,
+        expires_at: datetime | None = None,
+        request_id: int | None = None,
+        purpose: str | None = None,
+    ) -> None:
+        await outbox.enqueue(
+            session=self._session,
+            openid=openid,
+            text=text,
+            expires_at=expires_at,
+            request_id=request_id,
+            purpose=purpose,
+        )
         self.queued += 1

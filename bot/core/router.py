@@ -48,6 +48,7 @@ class Route:
     events: frozenset[str] = frozenset()
     keys: frozenset[str] = frozenset()  # an event's EventKey (menu buttons); empty: any
     state: str | None = None
+    answers: frozenset[str] = frozenset()  # command words that answer this state's question
     roles: frozenset[str] = frozenset()
     fallback: bool = False
     params: frozenset[str] = field(default_factory=frozenset)
@@ -90,10 +91,14 @@ class Router:
         return self._register(intents=frozenset(intents), commands=commands, roles=role)
 
     def state(
-        self, state: Enum | str, role: str | tuple[str, ...] = ()
+        self, state: Enum | str, role: str | tuple[str, ...] = (), answers: tuple[str, ...] = ()
     ) -> Callable[[Handler], Handler]:
-        """Match any message from a user whose pending question is `state`."""
-        return self._register(state=_state_name(state), roles=role)
+        """Match any message from a user whose pending question is `state`.
+
+        A command typed during the question is done as a command, except the `answers`: words
+        that are also commands (取消) but, typed alone, answer this question.
+        """
+        return self._register(state=_state_name(state), roles=role, answers=frozenset(answers))
 
     def event(
         self, *names: str, key: str | tuple[str, ...] = (), role: str | tuple[str, ...] = ()
@@ -132,18 +137,26 @@ class Router:
     def candidates(
         self, inbound: Inbound, intent: str | None, state: str | None
     ) -> Iterator[Route]:
-        """The routes that match, in order: pending question, event, command, intent, fallback."""
+        """The routes that match, in order: pending question, event, command, intent, fallback.
+
+        A command or a menu click is never an answer: typed in the middle of a question, it
+        is done as a command (the question stays pending), not stored as the answer.
+        """
         if self._index is None:
             self._index = _Index(list(self.routes()))
         index = self._index
-        if state is not None:
-            yield from index.states.get(state, ())
         if inbound.kind == "event":
             for route in index.events.get(inbound.event or "", ()):
                 if not route.keys or inbound.event_key in route.keys:
                     yield route
             return
-        yield from index.commanded(inbound.text or "")
+        commanded = index.commanded(inbound.text or "")
+        if state is not None:
+            word = (inbound.text or "").strip()
+            for route in index.states.get(state, ()):
+                if not commanded or word in route.answers:
+                    yield route
+        yield from commanded
         if intent is not None:
             yield from index.intents.get(intent, ())
         yield from index.fallbacks

@@ -28,14 +28,12 @@ from bot.wechat.client import WeChatClient, WeChatRateLimited, WeChatUnavailable
 from storage import delivery, outbox, users
 from storage.db import Database
 from storage.models import OutboxMessage, User
+from storage.reach import MESSAGE_QUOTA, custom_quota_left
 from storage.redact import mask
 from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
 
-WINDOW = timedelta(hours=48)
-MESSAGE_QUOTA = 5  # customer-service messages per 48 h after a user's message
-EVENT_QUOTA, EVENT_SPAN = 3, timedelta(minutes=1)  # after a menu click, follow or scan
 OUTSIDE_WINDOW, QUOTA_USED, NOT_FOLLOWING = 45015, 45047, 43004
 TEMPLATE_FIELD = 20  # characters WeChat shows of a template field since May 2023
 TEMPLATE_REMARK = "回复公众号查看详情"
@@ -45,19 +43,6 @@ RECHECK = timedelta(hours=6)
 INTERACTION_GRACE = timedelta(seconds=10)
 MAX_ROUNDS = 20  # batches per run, so stop() is never kept waiting by a long backlog
 PAUSING = (WeChatUnavailable, WeChatRateLimited)  # WeChat as a whole asks us to wait
-
-
-def custom_quota_left(user: User | None, now: datetime) -> int:
-    """How many customer-service messages WeChat accepts for `user` now."""
-    if user is None or user.last_interaction_at is None or not user.subscribed:
-        return 0
-    if user.last_interaction_kind == "message":
-        quota, span = MESSAGE_QUOTA, WINDOW
-    else:
-        quota, span = EVENT_QUOTA, EVENT_SPAN
-    if now - user.last_interaction_at > span:
-        return 0
-    return max(0, quota - user.cs_sent_since_interaction)
 
 
 def merge(messages: Sequence[OutboxMessage], limit: int) -> list[list[OutboxMessage]]:
@@ -287,10 +272,22 @@ class Deliverer(Background):
         ids = [m.id for m in messages if m.id is not None]
         if not ids:
             return
+        openid = messages[0].openid
         async with self._db.transaction() as session:
+            # Logged once per user and reason: messages piling up behind ones already waiting
+            # for the same reason, or re-checked, are no news to an operator.
+            news = any(m.last_error != note for m in messages) and not await delivery.waiting(
+                session=session, openid=openid, note=note, besides=ids
+            )
             await delivery.release(session=session, ids=ids, at=now + RECHECK, note=note, via=via)
             await delivery.record_attempt(session=session, ids=ids, at=seen)
-        logger.info("%d message(s) to %s wait for the user", len(ids), mask(messages[0].openid))
+        logger.log(
+            logging.INFO if news else logging.DEBUG,
+            "%d message(s) to %s wait for the user (%s)",
+            len(ids),
+            mask(openid),
+            note,
+        )
 
     async def _release(self, ids: list[int], at: datetime) -> None:
         async with self._db.transaction() as session:

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.web.keys import DATABASE
 from storage import org, requests, users, volunteers
 from storage.db import Database
-from storage.models import HelpRequest, OutboxMessage, RequestEvent
+from storage.models import HelpRequest, OutboxMessage, RequestEvent, User
 from storage.types import utcnow
 from tests.conftest import make_config
 from tests.servers import Running, jinlin
@@ -53,9 +54,30 @@ class Community:
         async with self.db.transaction() as session:
             return await requests.history(session=session, number=number)
 
+    async def outbox(self, openid: str) -> list[OutboxMessage]:
+        """The outbox rows queued for `openid`, with what became of them, oldest first."""
+        async with self.db.transaction() as session:
+            rows = await session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.openid == openid)
+                .order_by(OutboxMessage.id)
+            )
+            return list(rows)
+
+    async def away(self, openid: str, hours: float = 49) -> None:
+        """`openid` last wrote `hours` ago: outside WeChat's 48-hour window by default."""
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(User)
+                .where(User.openid == openid)
+                .values(last_interaction_at=utcnow() - timedelta(hours=hours))
+            )
+
     async def volunteer(self, openid: str, name: str, skills: Sequence[str], **how: Any) -> None:
         """Register a volunteer directly (sign-up in chat has tests of its own)."""
         await register_volunteer(self.db, openid, name, skills, **how)
+        if how.get("wrote", True):  # WeChat knows of the message that opened their window
+            self.server.standin.interact(openid)
 
 
 async def register_volunteer(
@@ -70,13 +92,17 @@ async def register_volunteer(
     community: str = "示范社区",
     phone: str | None = None,
     task_limit: int = 2,
+    wrote: bool = True,
 ) -> None:
-    """A volunteer as an import would make one: a user, a place, and the volunteer record."""
+    """A volunteer as an import would make one: a user, a place, and the volunteer record;
+    unless `wrote`, one who never wrote to the account (no 48-hour window open)."""
     async with db.transaction() as session:
         place = await org.ensure_place(
             session=session, street="示范街道", community=community, compound=compound
         )
-        arrived = await users.touch(session=session, arrivals={openid: "message"}, at=utcnow())
+        arrived = await users.touch(
+            session=session, arrivals={openid: "message" if wrote else None}, at=utcnow()
+        )
         user = await users.by_id(session=session, user_id=arrived[openid].id)
         await volunteers.sign_up(
             session=session,
@@ -97,7 +123,12 @@ async def community(db_url: str, parser: Any, **config: dict[str, Any]) -> Async
     settings = make_config(
         database={"url": db_url},
         admin={"openids": [ADMIN]},
-        org={"street": "示范街道", "community": "示范社区", "compounds": list(COMPOUNDS)},
+        org={
+            "street": "示范街道",
+            "community": "示范社区",
+            "compounds": list(COMPOUNDS),
+            **config.pop("org", {}),
+        },
         **config,
     )
     async with jinlin(settings, parser) as server:

@@ -36,7 +36,7 @@ async def test_an_offer_reaches_a_volunteer_inside_the_window_as_a_customer_mess
 async def test_outside_the_window_a_template_message_is_sent(sqlite_url: str, parser: Any) -> None:
     async with community(sqlite_url, parser, wechat={"template_id": "TPL-NOTICE"}) as c:
         c.server.standin.add_template("TPL-NOTICE")
-        await c.volunteer("oV1", "王芳", ["errand"])  # imported: never wrote to the account
+        await c.volunteer("oV1", "王芳", ["errand"], wrote=False)  # imported: never wrote
         await c.say("oR", "阳光花园3号楼，帮我取个快递")
         got = await received(c, "oV1")
         assert [m.kind for m in got] == ["template"]

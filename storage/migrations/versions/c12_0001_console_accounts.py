@@ -1,7 +1,7 @@
 """console accounts, sessions, login attempts; the minutes a task credited
 
 Revision ID: c12_0001
-Revises: b12_broadcasts
+Revises: r13_outbox_relevance
 Create Date: 2026-12-07 04:00:00
 """
 
@@ -15,7 +15,7 @@ import storage.types
 
 
 revision: str = 'c12_0001'
-down_revision: str | None = 'b12_broadcasts'
+down_revision: str | None = 'r13_outbox_relevance'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

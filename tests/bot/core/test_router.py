@@ -19,6 +19,7 @@ class P:
 
 class Flow(Enum):
     ASKING = "asking"
+    CONFIRMING = "confirming"
 
 
 def build() -> Router:
@@ -39,6 +40,10 @@ def build() -> Router:
     @second.state(Flow.ASKING)
     async def asking(msg: Inbound) -> Any:
         return PASS if msg.text == "你好" else "answer"
+
+    @second.state(Flow.CONFIRMING, answers=("放弃",))
+    async def confirming(msg: Inbound) -> str:
+        return f"answered {msg.text}"
 
     @second.event("click", key="HELP")
     async def help_button() -> str:
@@ -112,3 +117,17 @@ def test_a_misspelt_handler_argument_fails_at_registration() -> None:
         @router.text("greeting")
         async def hello(mgs: Inbound) -> str:
             return "hello"
+
+
+async def test_a_command_mid_question_is_a_command_not_an_answer() -> None:
+    # Regression: sign-up once stored "我的任务" as a volunteer's name.
+    assert await run("接单 #3", state="Flow.ASKING") == "not a volunteer"
+    assert await run(None, event="click", key="HELP", state="Flow.ASKING") == "help"
+    assert await run("接单了吗", state="Flow.ASKING") == "answer"
+
+
+async def test_a_command_word_a_question_takes_as_its_answer_goes_to_the_question() -> None:
+    # Regression: 取消 at the broadcast's confirmation cancelled nothing of the notice.
+    assert await run("放弃", state="Flow.CONFIRMING") == "answered 放弃"
+    assert await run("接单 #3", state="Flow.CONFIRMING") == "not a volunteer"
+    assert await run("放弃", state="Flow.ASKING") == "not a volunteer"

@@ -63,12 +63,20 @@ async def test_ask_offer_accept_complete_rate_in_the_simulator(tmp_path: Path, p
         await say(page, "接单 #1")
         await expect(page.locator(".entry.bot.reply").last).to_contain_text(PHONES[RESIDENT])
         await screenshot(page, "simulator_volunteer", full_page=False)
+        await say(page, "我明天两点半到您楼下")  # relayed, not read as a new request
+        await expect(page.locator(".entry.bot.reply").last).to_contain_text("已转给")
         await say(page, "完成 #1")
         await expect(page.locator(".entry.bot.reply").last).to_contain_text("#1 已完成")
 
         await switch_to(page, RESIDENT)
         notices = page.locator(".entry.bot.custom")
         await expect(notices.first).to_contain_text("陈护士")
+        await expect(page.locator(".entry.bot.custom", has_text="#1 志愿者陈护士")).to_contain_text(
+            "我明天两点半到您楼下"
+        )
+        await say(page, "好的，门口等你")
+        await expect(page.locator(".entry.bot.reply").last).to_contain_text("已转给志愿者陈护士")
+        await screenshot(page, "simulator_relay", full_page=False)
         await expect(notices.last).to_contain_text("评价 #1 5分")
         await say(page, "评价 #1 5分")
         await expect(page.locator(".entry.bot.reply").last).to_contain_text("5 分")

@@ -661,3 +661,30 @@ async def test_an_expired_message_is_never_sent(wechat: Harness) -> None:
     assert await deliverer.run_once() == 0
     assert wechat.texts(BOB) == []
     assert [r.status for r in await wechat.rows(BOB)] == ["expired"]
+
+
+async def test_a_waiting_outbox_is_logged_once_per_user_not_on_every_pass(
+    wechat: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Regression: a long run's log was 99% "1 message(s) to oVOL… wait for the user" lines,
+    # one per offer queued for a volunteer outside the window and one per re-check.
+    caplog.set_level(logging.INFO, logger="bot.wechat.outbound")
+    deliverer = wechat.deliverer()
+
+    def waits() -> int:
+        return sum("wait for the user" in r.getMessage() for r in caplog.records)
+
+    for n in range(4):
+        await wechat.queue(BOB, f"有邻居需要帮忙 #{n}")
+        await deliverer.run_once()
+    wechat.state.advance(7 * 3600)  # the slow re-check of everything waiting
+    await deliverer.run_once()
+    assert [r.status for r in await wechat.rows(BOB)] == ["pending"] * 4
+    assert waits() == 1
+
+    await wechat.interact(BOB)  # the state changes: delivered, then waiting again later
+    assert await deliverer.run_once() == 4
+    wechat.state.advance(49 * 3600)
+    await wechat.queue(BOB, "有邻居需要帮忙 #5")
+    await deliverer.run_once()
+    assert waits() == 2

@@ -1,0 +1,93 @@
+"""Conversations that don't trap people: each point where a plain message once went wrong."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from storage import users, volunteers
+from tests.handlers.community import ADMIN, community
+
+
+async def test_a_command_mid_signup_is_done_not_stored_as_the_name(
+    sqlite_url: str, parser: Any
+) -> None:
+    # Regression: sign-up once stored "我的任务" as a volunteer's name.
+    async with community(sqlite_url, parser) as c:
+        await c.say("oNew", "我想当志愿者")
+        await c.say("oNew", "8")
+        await c.say("oNew", "阳光花园2号楼")
+        assert "怎么称呼" in await c.say("oNew", "随时")
+        assert "报名还差几步" in await c.say("oNew", "我的任务")
+        assert "直接说出您的需要" in await c.say("oNew", "帮助")
+        assert "登记好了，赵敏" in await c.say("oNew", "赵敏")
+        async with c.db.transaction() as session:
+            user = await users.get(session=session, openid="oNew")
+            volunteer = await volunteers.find(session=session, user_id=user.id)
+        assert volunteer is not None and volunteer.name == "赵敏"
+
+
+async def test_cancel_mid_question_with_nothing_to_cancel_ends_the_question(
+    sqlite_url: str, parser: Any
+) -> None:
+    async with community(sqlite_url, parser) as c:
+        await c.say("oNew", "我想当志愿者")
+        assert "不用回答" in await c.say("oNew", "取消")
+        assert "我没太明白" in await c.say("oNew", "2 8")
+
+
+async def test_plain_yes_words_confirm_erasure(sqlite_url: str, parser: Any) -> None:
+    async with community(sqlite_url, parser) as c:
+        for n, yes in enumerate(("确定", "好的。", "是的")):
+            openid = f"oR{n}"
+            await c.say(openid, "阳光花园3号楼，帮我取个快递")
+            assert "确认删除" in await c.say(openid, "删除我的信息")
+            assert "已删除" in await c.say(openid, yes), yes
+        await c.say("oKeep", "阳光花园3号楼，帮我取个快递")
+        await c.say("oKeep", "删除我的信息")
+        assert "已删除" not in await c.say("oKeep", "不删了")
+
+
+async def test_saying_my_phone_adds_or_changes_it(sqlite_url: str, parser: Any) -> None:
+    async with community(sqlite_url, parser) as c:
+        await c.volunteer("oV1", "王芳", ["errand"])
+        assert "记下了：13712345678" in await c.say("oR", "我电话13712345678")
+        await c.say("oR", "阳光花园3号楼，帮我取个快递")
+        assert "改好了：13887654321" in await c.say("oR", "我的手机号换了，13887654321")
+        details = await c.say("oV1", "接单")
+        assert "13887654321" in details and "13712345678" not in details
+        assert "记下了" in await c.say("oV1", "我电话13900002222")
+        assert any("13900002222" in t for t in await c.told("oR"))  # relayed to the resident
+        assert "13900002222" in await c.say("oR", "进度")
+
+
+async def test_help_shows_a_community_worker_the_worker_commands(
+    sqlite_url: str, parser: Any
+) -> None:
+    async with community(sqlite_url, parser) as c:
+        worker = await c.say(ADMIN, "帮助")
+        assert "派单 #编号" in worker and "统计" in worker and "进度" in worker
+        assert "群发" in worker and "同意绑定" in worker
+        assert "派单" not in await c.say("oR", "帮助")
+
+
+async def test_a_single_configured_compound_is_never_asked_for(
+    sqlite_url: str, parser: Any
+) -> None:
+    async with community(sqlite_url, parser, org={"compounds": ["阳光花园"]}) as c:
+        # An import brought volunteers of another compound along: still only one configured.
+        await c.volunteer("oFar", "远邻", ["errand"], compound="绿洲", community="别的社区")
+        reply = await c.say("oR", "帮我取个快递")
+        assert "阳光花园" in reply and "哪个小区" not in reply and "几号楼" in reply
+        await c.say("oNew", "我想当志愿者")
+        assert "哪个小区" not in await c.say("oNew", "8")
+
+
+async def test_words_for_the_helper_are_relayed_while_a_place_question_waits(
+    sqlite_url: str, parser: Any
+) -> None:
+    async with community(sqlite_url, parser) as c:
+        await c.volunteer("oV1", "王芳", ["errand"])
+        await c.say("oR", "阳光花园3号楼，帮我取个快递")
+        await c.say("oV1", "接单")
+        assert "几号楼" in await c.say("oR", "帮我妈去药店买点降压药")
+        assert "已转给志愿者王芳" in await c.say("oR", "我到楼下了")
