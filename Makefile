@@ -3,8 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# The README's images come from the simulator's page tests.
-README_IMAGES := simulator_resident simulator_template
+# The README's images come from the page tests (the simulator's and the console's).
+README_IMAGES := simulator_resident simulator_template console_board console_broadcast console_reports
 
 .PHONY: serve test lint bench install screenshots train evaluate
 
@@ -31,7 +31,7 @@ test: lint
 
 
 screenshots: $(STAMP)
-	$(BIN)/pytest tests/bot/simulator/test_page.py -q
+	$(BIN)/pytest tests/bot/simulator/test_page.py tests/bot/web/console/test_console_browser.py -q
 	mkdir -p docs/images
 	for name in $(README_IMAGES); do cp tests/screenshots/$$name.png docs/images/; done
 

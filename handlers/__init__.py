@@ -9,6 +9,7 @@ from handlers import (
     broadcast,
     common,
     feedback,
+    link,
     phone,
     privacy,
     relay,
@@ -25,6 +26,7 @@ def build_router() -> Router:
     # earlier router wins, so the specific ones (admin, volunteer) come before the general.
     root.include(
         admin.router,
+        link.router,
         binding.router,
         broadcast.router,
         signup.router,

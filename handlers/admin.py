@@ -1,21 +1,91 @@
-"""Community workers in chat: assigning a request to a named volunteer, and the numbers."""
+"""Community workers in chat: assigning a request to a named volunteer, and the numbers.
+
+A worker acts within their scope: `[admin] openids` are street-wide duty workers who see
+everything; a worker whose console account is linked to their openid (绑定工作台, handlers/link.py)
+sees their account's community or street. The console's 派单 runs the same rules (assign_named).
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.core.context import Ctx
 from bot.core.inbound import Inbound
 from bot.core.router import Router
 from handlers import assignment, texts
-from storage import requests, users, volunteers
+from storage import accounts, requests, scope, users, volunteers
 from storage.errors import Conflict, NotFound
-from storage.models import Status
+from storage.models import HelpRequest, Status, Volunteer
+from storage.scope import EVERYTHING, NOWHERE, Scope
 
 router = Router("admin")
 ADMIN = "admin"
 _ASSIGN = re.compile(r"^派单\s*[#＃]?\s*(\d+)\s*(.*)$")
+
+
+async def scope_of(ctx: Ctx, openid: str) -> Scope:
+    """What a worker in chat may see: everything for duty workers, else their account's."""
+    if openid in ctx.config.admin.openids:
+        return EVERYTHING
+    account = await accounts.by_openid(session=ctx.session, openid=openid)
+    if account is None:  # the router lets only admins in; unlinked since, they see nothing
+        return NOWHERE
+    return Scope(street_id=account.street_id, community_id=account.community_id)
+
+
+async def request_in(ctx: Ctx, where: Scope, number: int) -> HelpRequest:
+    """Request #number if it is inside `where`; NotFound otherwise (never telling which)."""
+    request = await requests.get(session=ctx.session, number=number)
+    if not await scope.holds(session=ctx.session, scope=where, compound_id=request.compound_id):
+        raise NotFound(f"no request #{number} in scope")
+    return request
+
+
+@dataclass(frozen=True)
+class Assigned:
+    """How a 派单 went: done or not, and what to tell the worker."""
+
+    done: bool
+    text: str
+
+
+async def assign_named(ctx: Ctx, where: Scope, number: int, name: str, *, actor: str) -> Assigned:
+    """Give request #number to the volunteer called `name`, both inside `where`. The
+    volunteer and the resident are told."""
+    try:
+        request = await request_in(ctx, where, number)
+    except NotFound:
+        return Assigned(False, f"没有找到求助 #{number}。")
+    in_scope = await scope.where_placed(
+        session=ctx.session, scope=where, column=Volunteer.compound_id
+    )
+    found = await volunteers.by_name(session=ctx.session, name=name, where=in_scope)
+    if not found:
+        return Assigned(False, f"没有叫“{name}”的在册志愿者。")
+    if len(found) > 1:
+        names = "、".join(v.name for v in found[:6])
+        return Assigned(False, f"有几位志愿者叫这个名字（{names}），请写全名。")
+    volunteer = found[0]
+    assert volunteer.id is not None
+    try:
+        details = await assignment.accept(ctx, request, volunteer, actor=actor, kind="assigned")
+    except Conflict:
+        now = texts.STATUS_WORDS.get(request.status, request.status)
+        return Assigned(False, f"#{number} 现在{now}，不能派单。")
+    helper = await users.by_id(session=ctx.session, user_id=volunteer.user_id)
+    reached = await assignment.reachable_now(ctx, [helper])
+    await ctx.notify(helper.openid, "社区为您指派了一个任务：\n" + details)
+    done = f"已把 #{number} 派给志愿者{volunteer.name}，并通知了居民。"
+    if helper.openid in reached:
+        return Assigned(True, done)
+    # The worker is told what really happened: the notice waits until the volunteer writes.
+    call = f"请打电话通知本人：{volunteer.phone}。" if volunteer.phone else "请当面或电话通知本人。"
+    return Assigned(
+        True,
+        f"{done}\n志愿者{volunteer.name}现在收不到公众号的消息（超过48小时没有发消息），{call}",
+    )
 
 
 @router.text(command=("派单",), role=ADMIN)
@@ -23,44 +93,26 @@ async def assign(ctx: Ctx, msg: Inbound) -> str:
     match = _ASSIGN.match((msg.text or "").strip())
     if not match or not match[2].strip():
         return "格式：派单 #编号 志愿者姓名，例如“派单 #12 王芳”。"
-    number, name = int(match[1]), match[2].strip()
-    try:
-        request = await requests.get(session=ctx.session, number=number)
-    except NotFound:
-        return f"没有找到求助 #{number}。"
-    found = await volunteers.by_name(session=ctx.session, name=name)
-    if not found:
-        return f"没有叫“{name}”的在册志愿者。"
-    if len(found) > 1:
-        names = "、".join(v.name for v in found[:6])
-        return f"有几位志愿者叫这个名字（{names}），请写全名。"
-    volunteer = found[0]
-    assert volunteer.id is not None
-    try:
-        details = await assignment.accept(
-            ctx, request, volunteer, actor=msg.openid, kind="assigned"
-        )
-    except Conflict:
-        return f"#{number} 现在{texts.STATUS_WORDS.get(request.status, request.status)}，不能派单。"
-    helper = await users.by_id(session=ctx.session, user_id=volunteer.user_id)
-    reached = await assignment.reachable_now(ctx, [helper])
-    await ctx.notify(helper.openid, "社区为您指派了一个任务：\n" + details)
-    done = f"已把 #{number} 派给志愿者{volunteer.name}，并通知了居民。"
-    if helper.openid in reached:
-        return done
-    # The worker is told what really happened: the notice waits until the volunteer writes.
-    call = f"请打电话通知本人：{volunteer.phone}。" if volunteer.phone else "请当面或电话通知本人。"
-    return f"{done}\n志愿者{volunteer.name}现在收不到公众号的消息（超过48小时没有发消息），{call}"
+    where = await scope_of(ctx, msg.openid)
+    assigned = await assign_named(ctx, where, int(match[1]), match[2].strip(), actor=msg.openid)
+    return assigned.text
 
 
 @router.text(command=("统计", "数据统计"), role=ADMIN)
-async def statistics(ctx: Ctx) -> str:
+async def statistics(ctx: Ctx, msg: Inbound) -> str:
+    where = await scope_of(ctx, msg.openid)
+    asked = await scope.where_placed(
+        session=ctx.session, scope=where, column=HelpRequest.compound_id
+    )
+    helpers = await scope.where_placed(
+        session=ctx.session, scope=where, column=Volunteer.compound_id
+    )
     week_ago = ctx.now - timedelta(days=7)
-    overall = await requests.counts_by_status(session=ctx.session)
-    week = await requests.counts_by_status(session=ctx.session, since=week_ago)
-    active, paused = await volunteers.count_active(session=ctx.session)
+    overall = await requests.counts_by_status(session=ctx.session, where=asked)
+    week = await requests.counts_by_status(session=ctx.session, since=week_ago, where=asked)
+    active, paused = await volunteers.count_active(session=ctx.session, where=helpers)
     average, scored = await requests.average_score(
-        session=ctx.session, since=ctx.now - timedelta(days=30)
+        session=ctx.session, since=ctx.now - timedelta(days=30), where=asked
     )
     waiting = sum(overall.get(s, 0) for s in (Status.OPEN, Status.OFFERED))
     lines = [

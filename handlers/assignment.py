@@ -170,6 +170,7 @@ async def escalate(ctx: Ctx, request: HelpRequest, *, reason: str) -> Routed:
             f"时间：{texts.when_text(request, ctx.tz, ctx.local_now)}\n"
             f"需要：{texts.need_text(request)}\n"
             f"请回复“派单 #{request.id} 志愿者姓名”指派。",
+            about=request,
             request_id=request.id,
             purpose=relevance.ESCALATION,
         )
@@ -249,7 +250,16 @@ async def complete(
 ) -> None:
     """The task is done: credit the volunteer's hours and ask the resident how it went."""
     assert volunteer.id is not None
-    await _leave_own_task(ctx, request, volunteer, Status.DONE, "done", actor, done_at=ctx.now)
+    await _leave_own_task(
+        ctx,
+        request,
+        volunteer,
+        Status.DONE,
+        "done",
+        actor,
+        done_at=ctx.now,
+        credited_minutes=minutes,
+    )
     await volunteers.credit(session=ctx.session, volunteer_id=volunteer.id, minutes=minutes)
     resident = await users.by_id(session=ctx.session, user_id=request.resident_id)
     await ctx.notify(

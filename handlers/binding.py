@@ -16,8 +16,9 @@ from bot.core.context import Ctx
 from bot.core.inbound import Inbound
 from bot.core.router import PASS, Router
 from handlers import dialog, texts
+from handlers.admin import scope_of
 from nlp import Parse
-from storage import bindings, org
+from storage import bindings, org, scope
 from storage.errors import Conflict, NotFound
 from storage.models import BindingStatus, RosterEntry, User
 from storage.redact import mask_phones
@@ -87,7 +88,8 @@ async def claim(ctx: Ctx, user: User, entry: RosterEntry) -> str:
     await ctx.tell_admins(
         f"志愿者绑定申请 #{binding.id}：有人在微信里说自己是名单上的志愿者{entry.name}"
         f"（{where}，手机 {mask_phones(entry.phone)}）。"
-        f"确认是本人后回复“同意绑定 #{binding.id}”，不是请回复“拒绝绑定 #{binding.id}”。"
+        f"确认是本人后回复“同意绑定 #{binding.id}”，不是请回复“拒绝绑定 #{binding.id}”。",
+        about=entry,
     )
     # The listed name is not echoed: a phone number alone must not reveal who is on the list.
     return (
@@ -102,9 +104,11 @@ async def decide(ctx: Ctx, msg: Inbound) -> str:
     if not match:
         return "格式：同意绑定 #编号（或 拒绝绑定 #编号），编号在绑定申请的通知里。"
     number = int(match[2])
+    # A community's worker decides only their community's bindings (duty workers: all).
+    mine = await scope.community_ids(session=ctx.session, scope=await scope_of(ctx, msg.openid))
     if match[1] == "同意":
-        return await approve(ctx, number, actor=msg.openid)
-    return await reject(ctx, number, actor=msg.openid)
+        return await approve(ctx, number, actor=msg.openid, community_ids=mine)
+    return await reject(ctx, number, actor=msg.openid, community_ids=mine)
 
 
 async def approve(

@@ -18,6 +18,7 @@ from bot.core.context import Ctx
 from bot.core.inbound import Inbound
 from bot.core.router import PASS, Router
 from handlers import dialog
+from handlers.admin import scope_of
 from storage import audience, broadcasts, org
 from storage.audience import AudienceSpec, Scope
 from storage.broadcasts import Rules
@@ -60,8 +61,11 @@ async def rules_for(session: AsyncSession, config: Config) -> Rules:
 
 
 async def chat_scope(ctx: Ctx, openid: str) -> Scope:
-    """Where a worker's chat commands reach: `[admin] openids` are the street's duty workers."""
-    del openid  # every chat admin is street-wide until console accounts link their openids
+    """Where a worker's chat commands reach: `[admin] openids` are the street's duty workers;
+    a worker linked to a console account reaches that account's community (or street)."""
+    mine = await scope_of(ctx, openid)
+    if not mine.everything:
+        return Scope(community_id=mine.community_id, street_id=mine.street_id)
     street = await audience.street_id(session=ctx.session, name=ctx.config.org.street)
     return Scope(street_id=street) if street is not None else audience.EVERYWHERE
 

@@ -46,7 +46,8 @@ async def rate(ctx: Ctx, msg: Inbound, parse: Parse, user: User) -> str:
         )
     if score <= 2:
         await ctx.tell_admins(
-            f"居民对 {texts.headline(target)} 的评价只有 {score} 分，请关注。原话：{msg.text}"
+            f"居民对 {texts.headline(target)} 的评价只有 {score} 分，请关注。原话：{msg.text}",
+            about=target,
         )
     closed = f"\n{texts.conversation_closed(target)}" if target.volunteer_id else ""
     return f"收到您给 #{target.id} 的 {score} 分，谢谢！这个求助就结束啦。{closed}"
@@ -90,5 +91,5 @@ async def complain(ctx: Ctx, msg: Inbound, parse: Parse, user: User) -> str:
             session=ctx.session, request=about, actor=msg.openid, kind="complaint", note=msg.text
         )
     subject = f"关于 {texts.headline(about)} " if about is not None else ""
-    await ctx.tell_admins(f"居民投诉{subject}：{msg.text or ''}")
+    await ctx.tell_admins(f"居民投诉{subject}：{msg.text or ''}", about=about)
     return "非常抱歉给您添麻烦了！已转告社区工作人员，会尽快联系您处理。"

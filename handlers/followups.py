@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.core.config import Config
 from bot.core.context import Ctx, Notifier
 from handlers import assignment, texts
-from storage import relevance, requests, scheduled, users, volunteers
+from storage import accounts, relevance, requests, scheduled, scope, users, volunteers
 from storage.db import Database
 from storage.followups import (
     Due,
@@ -34,6 +36,7 @@ from storage.followups import (
     score_due,
 )
 from storage.models import HelpRequest, Status
+from storage.scope import Scope
 
 logger = logging.getLogger(__name__)
 
@@ -183,29 +186,52 @@ async def sweep(db: Database, config: Config, now: datetime) -> int:
 
 
 async def digest(db: Database, config: Config, now: datetime) -> int:
-    """The morning digest to admins (once a day, whichever process claims it)."""
+    """The morning digest (once a day, whichever process claims it): the whole picture to the
+    duty workers, and to each community's linked workers their community's."""
     local_day = now.astimezone(config.org.tz).date()
     async with db.transaction() as session:
         if not await scheduled.claim(session=session, key=f"digest:{local_day}"):
             return 0
         notify = Notifier(session)
-        ctx = Ctx(session, config, notify, now)
-        counts = await requests.counts_by_status(session=session)
-        late = await due_numbers(
-            session=session, due=overdue, timing=timing(config), now=now, limit=1000
-        )
-        escalated = await requests.in_status(session=session, statuses=(Status.ESCALATED,))
-        lines = [
-            f"近邻互助早报（{local_day:%m月%d日}）",
-            f"等待接单 {counts.get(Status.OPEN, 0) + counts.get(Status.OFFERED, 0)} 条，"
-            f"社区协调中 {counts.get(Status.ESCALATED, 0)} 条，进行中 {counts.get(Status.ACCEPTED, 0)} 条，"
-            f"超时未完成 {len(late)} 条。",
-        ]
-        lines += [f"待派单：{texts.headline(r)} {texts.need_text(r)[:30]}" for r in escalated[:10]]
-        if escalated:
-            lines.append("回复“派单 #编号 志愿者姓名”指派。")
-        await ctx.tell_admins("\n".join(lines))
+        if config.admin.openids:
+            text = await _digest_text(session, config, now, None)
+            for openid in config.admin.openids:
+                await notify(openid, text)
+        linked = await accounts.linked_by_community(session=session)
+        for community_id, openids in linked.items():
+            readers = [o for o in openids if o not in config.admin.openids]
+            if not readers:
+                continue
+            where = await scope.where_placed(
+                session=session,
+                scope=Scope(community_id=community_id),
+                column=HelpRequest.compound_id,
+            )
+            text = await _digest_text(session, config, now, where)
+            for openid in readers:
+                await notify(openid, text)
     return notify.queued
+
+
+async def _digest_text(
+    session: AsyncSession, config: Config, now: datetime, where: requests.Condition
+) -> str:
+    local_day = now.astimezone(config.org.tz).date()
+    counts = await requests.counts_by_status(session=session, where=where)
+    late = await due_numbers(
+        session=session, due=overdue, timing=timing(config), now=now, limit=1000, where=where
+    )
+    escalated = await requests.in_status(session=session, statuses=(Status.ESCALATED,), where=where)
+    lines = [
+        f"近邻互助早报（{local_day:%m月%d日}）",
+        f"等待接单 {counts.get(Status.OPEN, 0) + counts.get(Status.OFFERED, 0)} 条，"
+        f"社区协调中 {counts.get(Status.ESCALATED, 0)} 条，进行中 {counts.get(Status.ACCEPTED, 0)} 条，"
+        f"超时未完成 {len(late)} 条。",
+    ]
+    lines += [f"待派单：{texts.headline(r)} {texts.need_text(r)[:30]}" for r in escalated[:10]]
+    if escalated:
+        lines.append("回复“派单 #编号 志愿者姓名”指派。")
+    return "\n".join(lines)
 
 
 async def purge(db: Database, config: Config, now: datetime) -> int:

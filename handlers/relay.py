@@ -220,7 +220,8 @@ async def _emergency(ctx: Ctx, msg: Inbound, parse: Parse, talks: list[Talk], te
         where = texts.place_text(place.compound if place else None, found.request, private=True)
         await ctx.tell_admins(
             f"紧急！{texts.headline(found.request)}（{where}）"
-            f"{found.label(sender=True)}在对话中说：{text}"
+            f"{found.label(sender=True)}在对话中说：{text}",
+            about=found.request,
         )
         await requests.add_event(
             session=ctx.session, request=found.request, actor=msg.openid, kind="emergency"

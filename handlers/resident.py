@@ -69,7 +69,9 @@ async def ask_for_help(ctx: Ctx, msg: Inbound, parse: Parse, user: User) -> str:
     emergency = request.urgency == "emergency"
     if emergency:
         lines.append(texts.emergency_advice(request.category, request.text or ""))
-        await ctx.tell_admins(f"紧急求助！{texts.headline(request)}：{texts.need_text(request)}")
+        await ctx.tell_admins(
+            f"紧急求助！{texts.headline(request)}：{texts.need_text(request)}", about=request
+        )
     lines.append(_understood(ctx, request, location))
     # An emergency goes out at once, with whatever place is known; otherwise ask first.
     if emergency or not location.missing:

@@ -101,12 +101,17 @@ def close_due(timing: Timing, now: datetime) -> ColumnElement[bool]:
 
 
 async def due_numbers(
-    *, session: AsyncSession, due: Due, timing: Timing, now: datetime, limit: int = 100
+    *,
+    session: AsyncSession,
+    due: Due,
+    timing: Timing,
+    now: datetime,
+    limit: int = 100,
+    where: ColumnElement[bool] | None = None,
 ) -> list[int]:
-    """The numbers of requests for which `due` holds, lowest first."""
-    rows = await session.scalars(
-        select(col(R.id)).where(due(timing, now)).order_by(col(R.id)).limit(limit)
-    )
+    """The numbers of requests for which `due` holds (and `where`, if given), lowest first."""
+    query = select(col(R.id)).where(due(timing, now)).order_by(col(R.id)).limit(limit)
+    rows = await session.scalars(query if where is None else query.where(where))
     return [n for n in rows if n is not None]
 
 

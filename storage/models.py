@@ -205,6 +205,7 @@ class HelpRequest(SQLModel, table=True):
     tier: int = 0
     volunteer_id: int | None = Field(default=None, foreign_key="volunteer.id", index=True)
     score: int | None = None
+    credited_minutes: int | None = None  # the volunteer hours this task earned, when done
     created_at: datetime = _created()
     offered_at: datetime | None = _at()
     accepted_at: datetime | None = _at()
@@ -409,3 +410,46 @@ class TagMember(SQLModel, table=True):
     __tablename__ = "tag_member"
     tag_id: int = Field(foreign_key="tag.id", primary_key=True)
     openid: str = Field(max_length=OPENID_LENGTH, primary_key=True, index=True)
+
+
+# --- community workers' console ------------------------------------------------------------
+
+
+class AdminAccount(SQLModel, table=True):
+    """A community worker's console login, scoped to a community or (community_id None) a
+    whole street; optionally linked to their WeChat openid so chat commands share the scope."""
+
+    __tablename__ = "admin_account"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, max_length=64)
+    password_hash: str = Field(max_length=256)
+    street_id: int = Field(foreign_key="street.id", index=True)
+    community_id: int | None = Field(default=None, foreign_key="community.id", index=True)
+    openid: str | None = Field(default=None, unique=True, max_length=OPENID_LENGTH)
+    # A one-time code the worker sends in chat (绑定工作台 12345678) to link their openid.
+    link_code_hash: str | None = Field(default=None, max_length=64)
+    link_code_expires_at: datetime | None = _at()
+    created_at: datetime = _created()
+    last_login_at: datetime | None = _at()
+
+
+class ConsoleSession(SQLModel, table=True):
+    """A logged-in browser: kept in the database so every server process knows it."""
+
+    __tablename__ = "console_session"
+    token_hash: str = Field(primary_key=True, max_length=64)  # sha256 of the cookie's token
+    account_id: int = Field(foreign_key="admin_account.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = _created()
+    seen_at: datetime = _created()
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """A failed login (or chat link code) kept to limit guessing across every process."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_key_at", "key", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=160)  # "user:<name>", "ip:<address>" or "link:<openid>"
+    at: datetime = _created()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -15,6 +15,9 @@ from storage import conversations
 from storage.errors import Conflict, NotFound
 from storage.models import HelpRequest, RequestEvent, Status
 from storage.types import utcnow
+
+# An extra condition on the requests a query counts (a worker's scope), or None for all.
+Condition = ColumnElement[bool] | None
 
 ACTIVE = (Status.OPEN, Status.OFFERED, Status.ESCALATED, Status.ACCEPTED)
 WAITING = (Status.OPEN, Status.OFFERED, Status.ESCALATED)
@@ -104,6 +107,8 @@ async def transition(
     assert request.id is not None
     allowed = tuple(allowed)
     conversations.forget(session)  # an acceptance or an ending opens or closes one
+    # Read before the UPDATE: the ORM brings the loaded object up to date with it.
+    before = request.status
     result = await session.execute(
         update(HelpRequest)
         .where(col(HelpRequest.id) == request.id, col(HelpRequest.status).in_(allowed))
@@ -113,7 +118,6 @@ async def transition(
     if result.scalar_one_or_none() is None:
         await session.refresh(request)
         raise Conflict(f"#{request.id} is {request.status}, not {'/'.join(allowed)}")
-    before = request.status
     await session.refresh(request)
     await add_event(
         session=session,
@@ -162,24 +166,25 @@ async def history(*, session: AsyncSession, number: int) -> list[RequestEvent]:
 
 
 async def counts_by_status(
-    *, session: AsyncSession, since: datetime | None = None
+    *, session: AsyncSession, since: datetime | None = None, where: Condition = None
 ) -> dict[str, int]:
-    """How many requests are in each state (created since `since`, if given)."""
+    """How many requests are in each state (created since `since`, and where `where` holds)."""
     query = select(col(HelpRequest.status), func.count()).group_by(col(HelpRequest.status))
+    if where is not None:
+        query = query.where(where)
     if since is not None:
         query = query.where(col(HelpRequest.created_at) >= since)
     return {status: int(n) for status, n in (await session.execute(query)).all()}
 
 
-async def average_score(*, session: AsyncSession, since: datetime) -> tuple[float | None, int]:
+async def average_score(
+    *, session: AsyncSession, since: datetime, where: Condition = None
+) -> tuple[float | None, int]:
     """The mean score of requests closed since `since`, and how many were scored."""
-    row = (
-        await session.execute(
-            select(func.avg(HelpRequest.score), func.count(col(HelpRequest.score))).where(
-                col(HelpRequest.closed_at) >= since
-            )
-        )
-    ).one()
+    query = select(func.avg(HelpRequest.score), func.count(col(HelpRequest.score))).where(
+        col(HelpRequest.closed_at) >= since
+    )
+    row = (await session.execute(query if where is None else query.where(where))).one()
     return (float(row[0]) if row[0] is not None else None), int(row[1])
 
 
@@ -209,13 +214,14 @@ async def purge_personal(
     )
 
 
-async def in_status(*, session: AsyncSession, statuses: Sequence[str]) -> list[HelpRequest]:
-    """Every request in these states, oldest first."""
-    rows = await session.scalars(
-        select(HelpRequest)
-        .where(col(HelpRequest.status).in_(statuses))
-        .order_by(col(HelpRequest.id))
-    )
+async def in_status(
+    *, session: AsyncSession, statuses: Sequence[str], where: Condition = None
+) -> list[HelpRequest]:
+    """Every request in these states (where `where` holds), oldest first."""
+    query = select(HelpRequest).where(col(HelpRequest.status).in_(statuses))
+    if where is not None:
+        query = query.where(where)
+    rows = await session.scalars(query.order_by(col(HelpRequest.id)))
     return list(rows)
 
 

@@ -7,14 +7,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, case, func, select, update
+from sqlalchemy import ColumnElement, Table, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from storage import bindings
 from storage.db import Database
-from storage.models import Compound, HelpRequest, RosterEntry, User, Volunteer
+from storage.models import (
+    Community,
+    Compound,
+    HelpRequest,
+    RosterEntry,
+    Street,
+    User,
+    Volunteer,
+)
 from storage.org import Place
 from storage.sql import insert_for
 
@@ -285,3 +293,74 @@ async def request_rows(*, db: Database, page_size: int = 500) -> AsyncIterator[R
         if len(page) < page_size:
             return
         after = page[-1].number
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """One volunteer as the console lists and exports them: a volunteer, or an entry of the
+    list still waiting for its WeChat account (openid None)."""
+
+    openid: str | None
+    name: str
+    phone: str | None
+    skills: str
+    availability: str
+    street: str | None
+    community: str | None
+    compound: str | None
+    building: str | None
+    # An entry waiting for its account has none of these yet: it has not been offered a task.
+    active: bool = True
+    paused: bool = False
+    minutes_credited: int = 0
+    tasks_completed: int = 0
+    rating_sum: int = 0
+    rating_count: int = 0
+
+
+def _placed_in(query: Any, compound_id: Any) -> Any:
+    return (
+        query.outerjoin(Compound, col(Compound.id) == compound_id)
+        .outerjoin(Community, col(Community.id) == Compound.community_id)
+        .outerjoin(Street, col(Street.id) == Community.street_id)
+    )
+
+
+async def listings(
+    *, session: AsyncSession, where: ColumnElement[bool], listed_where: ColumnElement[bool]
+) -> list[Listing]:
+    """The volunteers inside `where` (a condition on Volunteer's compound) and the unbound
+    list entries inside `listed_where` (on RosterEntry's), by compound and name."""
+    places = (col(Street.name), col(Community.name), col(Compound.name))
+    helpers = select(
+        col(User.openid),
+        col(Volunteer.name),
+        col(Volunteer.phone),
+        col(Volunteer.skills),
+        col(Volunteer.availability),
+        *places,
+        col(Volunteer.building),
+        col(Volunteer.active),
+        col(Volunteer.paused),
+        col(Volunteer.minutes_credited),
+        col(Volunteer.tasks_completed),
+        col(Volunteer.rating_sum),
+        col(Volunteer.rating_count),
+    ).join(User, col(User.id) == Volunteer.user_id)
+    listed = select(
+        col(RosterEntry.name),
+        col(RosterEntry.phone),
+        col(RosterEntry.skills),
+        col(RosterEntry.availability),
+        *places,
+        col(RosterEntry.building),
+    ).where(col(RosterEntry.volunteer_id).is_(None), listed_where)
+    found = [
+        Listing(*row)
+        for row in await session.execute(_placed_in(helpers, Volunteer.compound_id).where(where))
+    ]
+    found += [
+        Listing(None, *row)
+        for row in await session.execute(_placed_in(listed, RosterEntry.compound_id))
+    ]
+    return sorted(found, key=lambda v: (v.compound or "", v.name))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -36,20 +36,18 @@ async def get(*, session: AsyncSession, volunteer_id: int) -> Volunteer:
     return volunteer
 
 
-async def by_name(*, session: AsyncSession, name: str) -> list[Volunteer]:
-    """Active volunteers called `name` (exactly, else those whose name contains it)."""
-    exact = list(
-        await session.scalars(
-            select(Volunteer).where(col(Volunteer.name) == name, col(Volunteer.active))
-        )
-    )
+async def by_name(
+    *, session: AsyncSession, name: str, where: ColumnElement[bool] | None = None
+) -> list[Volunteer]:
+    """Active volunteers called `name` (exactly, else those whose name contains it), among
+    those where `where` holds (a worker's scope)."""
+    active = select(Volunteer).where(col(Volunteer.active))
+    if where is not None:
+        active = active.where(where)
+    exact = list(await session.scalars(active.where(col(Volunteer.name) == name)))
     if exact:
         return exact
-    return list(
-        await session.scalars(
-            select(Volunteer).where(col(Volunteer.name).contains(name), col(Volunteer.active))
-        )
-    )
+    return list(await session.scalars(active.where(col(Volunteer.name).contains(name))))
 
 
 async def openid_of(*, session: AsyncSession, volunteer_id: int) -> str:
@@ -220,13 +218,12 @@ async def _change(session: AsyncSession, volunteer_id: int, **values: Any) -> No
     )
 
 
-async def count_active(*, session: AsyncSession) -> tuple[int, int]:
+async def count_active(
+    *, session: AsyncSession, where: ColumnElement[bool] | None = None
+) -> tuple[int, int]:
     """How many volunteers are active, and how many of them are paused."""
-    row = (
-        await session.execute(
-            select(func.count(), func.count().filter(col(Volunteer.paused))).where(
-                col(Volunteer.active)
-            )
-        )
-    ).one()
+    query = select(func.count(), func.count().filter(col(Volunteer.paused))).where(
+        col(Volunteer.active)
+    )
+    row = (await session.execute(query if where is None else query.where(where))).one()
     return int(row[0]), int(row[1])

@@ -79,6 +79,33 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return upgrade(_config(args))
 
 
+def cmd_admin_add(args: argparse.Namespace) -> int:
+    from bot.cli.admin import add_admin
+    from storage.errors import InvalidInput
+
+    if not args.password_stdin:
+        raise InvalidInput("give the password on standard input with --password-stdin")
+    password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    return asyncio.run(
+        add_admin(
+            _config(args),
+            username=args.username,
+            password=password,
+            community=args.community,
+            street=args.street,
+            openid=args.openid,
+            update=args.update,
+            out=sys.stdout,
+        )
+    )
+
+
+def cmd_admin_list(args: argparse.Namespace) -> int:
+    from bot.cli.admin import list_admins
+
+    return asyncio.run(list_admins(_config(args), sys.stdout))
+
+
 def cmd_parse(args: argparse.Namespace) -> int:
     from bot.cli.parse import parse
 
@@ -192,6 +219,20 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = with_config(db_commands.add_parser("upgrade", help="apply schema migrations"))
     upgrade.set_defaults(run=cmd_db_upgrade)
+
+    admin = commands.add_parser("admin", help="community workers' console accounts")
+    admin_commands = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
+    add = with_config(admin_commands.add_parser("add", help="add a console account"))
+    add.add_argument("username")
+    add.add_argument("--password-stdin", action="store_true", help="read the password's line")
+    scope = add.add_mutually_exclusive_group()
+    scope.add_argument("--community", help="scope: this community (default: the whole street)")
+    scope.add_argument("--street", help="scope: this whole street (default: [org] street)")
+    add.add_argument("--openid", help="the worker's WeChat openid, for chat commands")
+    add.add_argument("--update", action="store_true", help="change an existing account")
+    add.set_defaults(run=cmd_admin_add)
+    listing = with_config(admin_commands.add_parser("list", help="list console accounts"))
+    listing.set_defaults(run=cmd_admin_list)
     return parser
 
 

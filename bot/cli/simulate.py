@@ -8,7 +8,7 @@ import signal
 from pathlib import Path
 
 from bot.cli.logs import setup_logging
-from bot.simulator.demo import Mode
+from bot.simulator.demo import CONSOLE_PASSWORD, Mode
 from bot.simulator.launch import simulation
 
 logger = logging.getLogger(__name__)
@@ -34,7 +34,12 @@ def simulate(
             reset=reset,
         ) as demo:
             print(f"jinlin: {demo.jinlin_url}/wechat ({mode} mode, demo data in {db_path})")
-            print(f"simulator: {demo.simulator_url}/", flush=True)
+            print(f"simulator: {demo.simulator_url}/")
+            print(
+                f"console: {demo.jinlin_url}/console/ "
+                f"(周书记 or 黄主任, password {CONSOLE_PASSWORD})",
+                flush=True,
+            )
             logger.info("open the simulator in a browser; Ctrl+C stops both")
             await stop.wait()
         logger.info("simulator stopped; the demo is kept in %s", db_path)

@@ -169,6 +169,16 @@ class PrivacyConfig(Section):
     retention: Duration = timedelta(days=180)
 
 
+class ConsoleConfig(Section):
+    session_idle: Duration = timedelta(hours=2)
+    session_max: Duration = timedelta(hours=12)
+    login_failures: int = Field(5, ge=1, le=100)
+    address_failures: int = Field(30, ge=1, le=10_000)
+    login_lockout: Duration = timedelta(minutes=15)
+    link_code_ttl: Duration = timedelta(minutes=10)
+    board_refresh: Duration = timedelta(seconds=15)
+
+
 class BroadcastConfig(Section):
     calls_per_minute: int = Field(50, ge=1)  # WeChat allows 60; the margin is for retries
     batch_size: int = Field(10_000, ge=2, le=10_000)  # openids per mass-send call
@@ -189,6 +199,7 @@ class Config(Section):
     privacy: PrivacyConfig = PrivacyConfig()
     broadcast: BroadcastConfig = BroadcastConfig()
     nlp: NlpConfig = NlpConfig()
+    console: ConsoleConfig = ConsoleConfig()
 
 
 def find_config_file(explicit: str | None, env: Mapping[str, str]) -> Path:

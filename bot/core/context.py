@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.config import Config
-from storage import outbox
+from storage import accounts, outbox, scope
+from storage.models import HelpRequest, RosterEntry
 
 
 class Notify(Protocol):
@@ -48,11 +49,29 @@ class Ctx:
         return local_time.replace(tzinfo=self.tz).astimezone(ZoneInfo("UTC"))
 
     async def tell_admins(
-        self, text: str, *, request_id: int | None = None, purpose: str | None = None
+        self,
+        text: str,
+        *,
+        about: HelpRequest | RosterEntry | None = None,
+        request_id: int | None = None,
+        purpose: str | None = None,
     ) -> None:
-        """Message every configured community worker."""
-        for openid in self.config.admin.openids:
+        """Message the street-wide duty workers (`[admin] openids`) and, for news about a
+        request (or a listed volunteer), the linked workers of its community."""
+        openids = list(self.config.admin.openids)
+        if about is not None:
+            openids += await community_workers(session=self.session, compound_id=about.compound_id)
+        for openid in dict.fromkeys(openids):
             await self.notify(openid, text, request_id=request_id, purpose=purpose)
+
+
+async def community_workers(*, session: AsyncSession, compound_id: int | None) -> list[str]:
+    """The openids of the workers linked to the community of a compound (or of an unplaced
+    request: see storage/scope.py)."""
+    community = await scope.community_of(session=session, compound_id=compound_id)
+    if community is None:
+        return []
+    return await accounts.linked_openids(session=session, community_id=community[0])
 
 
 class Notifier:

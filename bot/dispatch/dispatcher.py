@@ -28,7 +28,7 @@ from bot.core.inbound import Inbound
 from bot.core.router import Lazy, Router
 from bot.dispatch.understanding import KnownPlaces, TextParser
 from nlp import Parse
-from storage import messages, outbox, users, volunteers
+from storage import accounts, messages, outbox, users, volunteers
 from storage.db import Database, Lane
 from storage.types import utcnow
 
@@ -204,7 +204,10 @@ class Dispatcher:
             nonlocal roles
             if roles is None:
                 found = {"resident"}
-                if inbound.openid in self.config.admin.openids:
+                # Duty workers by config; community workers by their linked console account.
+                if inbound.openid in self.config.admin.openids or (
+                    await accounts.by_openid(session=session, openid=inbound.openid) is not None
+                ):
                     found.add("admin")
                 if await volunteers.find(session=session, user_id=arrival.id) is not None:
                     found.add("volunteer")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -46,27 +47,18 @@ async def import_volunteers(config: Config, path: Path, out: TextIO) -> int:
         raise InvalidInput(f"{path}: {exc}") from None
     db = await _open(config)
     try:
-        async with db.transaction() as session:
-            volunteers, taken, problems = await _placed(session, rows, problems)
-            result = await roster.upsert_volunteers(
-                session=session,
-                volunteers=volunteers,
-                task_limit=config.routing.task_limit,
-                at=utcnow(),
-            )
+        stored = await store_roster(db, rows, problems, task_limit=config.routing.task_limit)
     finally:
         await db.close()
-    problems += [Problem(taken[n].line, reason) for n, reason in result.refused.items()]
-    problems.sort(key=lambda problem: problem.line)
-    imported = len(volunteers) - len(result.refused)
+    imported, problems = stored.imported, stored.problems
     logger.info("imported %d volunteers from %s, skipped %d", imported, path, len(problems))
     out.write(
-        f"imported {imported} (created {result.created}, updated {imported - result.created}), "
+        f"imported {imported} (created {stored.created}, updated {imported - stored.created}), "
         f"skipped {len(problems)}\n"
     )
-    if result.unbound:
+    if stored.unbound:
         out.write(
-            f"{result.unbound} without openid wait for their WeChat account: each is bound when "
+            f"{stored.unbound} without openid wait for their WeChat account: each is bound when "
             "that person says 我想当志愿者 (or 绑定) in chat with the same phone and a worker "
             "approves (同意绑定 #N)\n"
         )
@@ -75,6 +67,34 @@ async def import_volunteers(config: Config, path: Path, out: TextIO) -> int:
     if problems:
         out.write(f"{format_hint()}\n")
     return 0
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What an import did: volunteers imported (created among them), how many of those wait
+    for their WeChat account, and every skipped row with its reasons, in line order."""
+
+    imported: int
+    created: int
+    unbound: int
+    problems: list[Problem]
+
+
+async def store_roster(
+    db: Database, rows: list[RosterRow], problems: list[Problem], *, task_limit: int
+) -> Stored:
+    """Store the valid rows of a roster file, with their places, in one transaction.
+
+    The one import of `jinlin import volunteers` and of the console's roster page."""
+    async with db.transaction() as session:
+        volunteers, taken, problems = await _placed(session, rows, problems)
+        result = await roster.upsert_volunteers(
+            session=session, volunteers=volunteers, task_limit=task_limit, at=utcnow()
+        )
+    problems += [Problem(taken[n].line, reason) for n, reason in result.refused.items()]
+    problems.sort(key=lambda problem: problem.line)
+    imported = len(volunteers) - len(result.refused)
+    return Stored(imported, result.created, result.unbound, problems)
 
 
 async def _placed(

@@ -356,7 +356,7 @@ def export_line(row: RequestRow, *, fmt: str, tz: tzinfo) -> str:
     record = export_record(row, tz)
     if _format(fmt) == "jsonl":
         return json.dumps(record, ensure_ascii=False) + "\n"
-    return _csv_line([_cell(record[name]) for name in EXPORT_COLUMNS])
+    return _csv_line([safe_cell(record[name]) for name in EXPORT_COLUMNS])
 
 
 def _format(fmt: str) -> str:
@@ -365,7 +365,8 @@ def _format(fmt: str) -> str:
     return fmt
 
 
-def _cell(value: str | int | None) -> str:
+def safe_cell(value: str | int | None) -> str:
+    """A CSV cell's text, quoted so a spreadsheet never runs it as a formula."""
     if value is None:
         return ""
     if isinstance(value, str) and value.startswith(_FORMULA_START):

@@ -3,9 +3,12 @@ each persona's 48-hour window kept the same in Jinlin's database and in the stan
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.config import (
     AdminConfig,
@@ -19,7 +22,8 @@ from bot.core.config import (
 )
 from bot.simulator.personas import PERSONAS, PHONES, PLACES, STREET, WORKER_OPENIDS, Role
 from bot.simulator.standin import StandinState, Window
-from storage import org, roster, users, volunteers
+from bot.web.console import passwords
+from storage import accounts, org, roster, users, volunteers
 from storage.db import Database
 from storage.org import Place
 from storage.roster import VolunteerData
@@ -30,6 +34,7 @@ APPID, SECRET = "wxd3m0000000000001", "jinlin-demo-secret"
 TOKEN = "jinlin-demo-token"
 AES_KEY = "JinLinDemoEncodingAESKey0123456789abcdefghi"  # 43 characters, as WeChat's are
 TEMPLATE_ID = "jinlin-demo-notice"
+CONSOLE_PASSWORD = "jinlin-demo"  # the demo workers' console login (周书记 / 黄主任)
 # A persona who "writes often" and has not written for this long has their window reopened at
 # start, so offers reach them; one set back on purpose is older than this too.
 STALE = timedelta(hours=24)
@@ -127,7 +132,21 @@ async def seed(db: Database, *, task_limit: int) -> bool:
             if persona.task_limit is not None:
                 volunteer.task_limit = persona.task_limit
                 session.add(volunteer)
+        await _console_accounts(session)
     return True
+
+
+async def _console_accounts(session: AsyncSession) -> None:
+    # Each worker can try the console (/console) under their own name, within their community.
+    hashed = await asyncio.to_thread(passwords.hash_password, CONSOLE_PASSWORD)
+    for persona in PERSONAS:
+        if persona.role == Role.WORKER and persona.community:
+            where = await accounts.find_where(
+                session=session, street=STREET, community=persona.community
+            )
+            await accounts.add(
+                session=session, username=persona.name, password_hash=hashed, where=where
+            )
 
 
 def open_windows(state: StandinState, *, fresh: bool, now: datetime) -> None:

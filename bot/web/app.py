@@ -11,6 +11,7 @@ from bot.dispatch.dispatcher import Dispatcher
 from bot.dispatch.understanding import TextParser, understanding
 from bot.runtime import running
 from bot.web import health, webhook
+from bot.web.console import create_console
 from bot.web.keys import CONFIG, DATABASE, DISPATCHER, PROTOCOL, RUNTIME
 from bot.wechat.protocol import WeChatProtocol
 from handlers import build_router
@@ -37,6 +38,12 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/wechat", webhook.verify_url)
     app.router.add_post("/wechat", webhook.receive)
     app.router.add_get("/healthz", health.healthz)
+    app.router.add_get("/console", _to_console)
+    app.add_subapp("/console", create_console(app[CONFIG]))
+
+
+async def _to_console(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPFound("/console/")
 
 
 def _runtime(scheduler: bool) -> Callable[[web.Application], AsyncIterator[None]]:

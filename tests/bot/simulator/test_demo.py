@@ -103,3 +103,27 @@ async def test_serve_with_a_real_config_never_creates_demo_data(sqlite_url: str)
         streets = {p.street for p in await org.places(session=session)}
         people = await session.scalar(select(func.count()).select_from(User))
     assert STREET not in streets and people == 0
+
+
+async def test_the_demo_workers_have_console_accounts_for_their_own_community(
+    sqlite_url: str,
+) -> None:
+    from bot.simulator.demo import CONSOLE_PASSWORD
+    from bot.web.console import passwords
+    from storage import accounts
+    from storage.db import open_database
+    from storage.migrate import upgrade
+
+    db = open_database(sqlite_url)
+    try:
+        await upgrade(db)
+        await seed(db, task_limit=2)
+        async with db.transaction() as session:
+            for persona in (p for p in PERSONAS if p.role == Role.WORKER):
+                account = await accounts.by_username(session=session, username=persona.name)
+                assert account is not None
+                where = await accounts.where_of(session=session, account=account)
+                assert where.community == persona.community
+                assert passwords.verify_password(CONSOLE_PASSWORD, account.password_hash)
+    finally:
+        await db.close()
