@@ -64,6 +64,10 @@ def inbound_from(message: Any) -> Inbound:
         raise InvalidInput("FromUserName and ToUserName must not be empty")
     if len(openid) > OPENID_LENGTH:
         raise InvalidInput(f"FromUserName longer than {OPENID_LENGTH} characters")
+    # WeChat's openids are letters, digits, - and _; whitespace or a control character would
+    # not survive the XML reader's line-end folding unchanged, and could make two users one.
+    if any(ch.isspace() or not ch.isprintable() for ch in openid):
+        raise InvalidInput("FromUserName holds whitespace or control characters")
     kind = (field.text("MsgType") or "unknown").lower()
     event = field.text("Event").lower() if kind == "event" else ""
     text = field.text("Content") if kind == "text" else None

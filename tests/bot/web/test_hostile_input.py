@@ -135,6 +135,15 @@ async def test_an_openid_too_long_for_any_account_is_400(server: Running, peek: 
     assert await rows(peek) == (0, 0, set())
 
 
+@pytest.mark.parametrize("openid", ["oRes\rident", "oRes ident", "oRes\tident", "oRes\x85ident"])
+async def test_an_openid_with_whitespace_inside_is_400(
+    server: Running, peek: Database, openid: str
+) -> None:
+    # Regression: the XML reader turned "\r" into "\n", so the stored user was not the sender.
+    assert (await post(server, text_message(FromUserName=openid)))[0] == 400
+    assert await rows(peek) == (0, 0, set())
+
+
 # --- the property: never a 5xx, never a half-written row --------------------------------
 
 _TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=80)
