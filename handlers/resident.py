@@ -42,40 +42,48 @@ class RequestFlow(Enum):
 async def ask_for_help(ctx: Ctx, msg: Inbound, parse: Parse, user: User) -> str:
     for_self = parse.beneficiary is None
     location = await locate(ctx, user, parse, for_self=for_self)
-    when_at = ctx.to_utc(parse.when_at) if parse.when_at else None
-    request = await requests.create(
-        session=ctx.session,
-        resident_id=_id(user),
-        actor=msg.openid,
-        data=NewRequest(
-            category=parse.category or "other",
-            urgency=parse.urgency or "normal",
-            text=msg.text or "",
-            beneficiary=parse.beneficiary,
-            when_at=when_at,
-            when_has_time=parse.when_has_time,
-            compound_id=location.place.compound_id if location.place else None,
-            building=location.building,
-            unit=location.unit,
-            room=location.room,
-            phone=parse.phone,
-        ),
+    data = NewRequest(
+        category=parse.category or "other",
+        urgency=parse.urgency or "normal",
+        text=msg.text or "",
+        beneficiary=parse.beneficiary,
+        when_at=ctx.to_utc(parse.when_at) if parse.when_at else None,
+        when_has_time=parse.when_has_time,
+        compound_id=location.place.compound_id if location.place else None,
+        building=location.building,
+        unit=location.unit,
+        room=location.room,
+        phone=parse.phone,
     )
+    emergency = data.urgency == "emergency"
+    # An emergency goes out at once, with whatever place is known; otherwise ask first. A
+    # request that goes out now is planned before it is stored, and stored in the state the
+    # plan puts it in (see assignment.plan).
+    routing = emergency or not location.missing
+    place = (location.place or await assignment.fallback_place(ctx)) if routing else None
+    planned = await _plan(ctx, data, place) if place is not None else assignment.NO_PLACE
+    # The home first: the user's row is then written with the request, not after it.
     if parse.phone and not user.phone and for_self:
         user.phone = parse.phone
     if for_self and not location.missing:
         await remember_home(ctx, user, location)
+    request = await requests.create(
+        session=ctx.session,
+        resident_id=_id(user),
+        actor=msg.openid,
+        data=data,
+        **(planned.born(ctx.now) if routing else {}),
+    )
     lines = []
-    emergency = request.urgency == "emergency"
     if emergency:
         lines.append(texts.emergency_advice(request.category, request.text or ""))
         await ctx.tell_admins(
             f"紧急求助！{texts.headline(request)}：{texts.need_text(request)}", about=request
         )
     lines.append(_understood(ctx, request, location))
-    # An emergency goes out at once, with whatever place is known; otherwise ask first.
-    if emergency or not location.missing:
-        lines.append(_routed_text(await assignment.offer(ctx, request), emergency=emergency))
+    if routing:
+        routed = await assignment.carry_out(ctx, request, place, planned, created=True)
+        lines.append(_routed_text(routed, emergency=emergency))
     if location.missing:
         asked: dict[str, Any] = {"number": request.id, "for_self": for_self}
         close: list[Place] = []
@@ -89,6 +97,17 @@ async def ask_for_help(ctx: Ctx, msg: Inbound, parse: Parse, user: User) -> str:
             choices_question(close, True) if close else _place_question(location.missing, for_self)
         )
     return "\n".join(lines)
+
+
+async def _plan(ctx: Ctx, data: NewRequest, place: Place) -> assignment.Plan:
+    return await assignment.plan(
+        ctx,
+        place,
+        category=data.category,
+        building=data.building,
+        when_at=data.when_at,
+        when_has_time=data.when_has_time,
+    )
 
 
 @router.state(RequestFlow.PLACE)

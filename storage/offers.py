@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -34,17 +34,6 @@ async def record(
             for v in volunteer_ids
         ],
     )
-
-
-async def not_to_ask(*, session: AsyncSession, request_id: int) -> list[int]:
-    """Volunteers not to offer this request again: asked and still deciding, or who said no."""
-    rows = await session.scalars(
-        select(col(Offer.volunteer_id)).where(
-            col(Offer.request_id) == request_id,
-            or_(col(Offer.outcome).is_(None), col(Offer.outcome).in_(("declined", "accepted"))),
-        )
-    )
-    return list(rows)
 
 
 async def mark(*, session: AsyncSession, request_id: int, volunteer_id: int, outcome: str) -> None:

@@ -5,18 +5,31 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import select, union_all
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
 from storage.errors import Conflict
 from storage.models import Building, Community, Compound, CompoundAlias, PlaceVersion, Street
-from storage.sql import Executor, Prepared
+from storage.sql import Executor, Prepared, insert_for
 
 # A compound's QR code carries this scene (WeChat allows 64 characters).
 SCENE_PREFIX = "compound:"
 _VERSION = select(col(PlaceVersion.version)).where(col(PlaceVersion.id) == 1)
+# A compound with its community and street, in Place's order.
+_PLACE = (
+    select(
+        col(Compound.id),
+        col(Compound.name),
+        col(Community.id),
+        col(Community.name),
+        col(Street.id),
+        col(Street.name),
+    )
+    .join(Community, col(Compound.community_id) == Community.id)
+    .join(Street, col(Community.street_id) == Street.id)
+)
 
 
 @dataclass(frozen=True)
@@ -66,8 +79,12 @@ async def ensure_street(*, session: AsyncSession, street: str, community: str) -
 
 
 async def ensure_building(*, session: AsyncSession, compound_id: int, building: str) -> None:
-    """The building exists under the compound."""
-    await _get_or_create(session, Building, compound_id=compound_id, name=building)
+    """The building exists under the compound (one statement: an insert that a building
+    already there turns into nothing)."""
+    await session.execute(
+        insert_for(session, Building).on_conflict_do_nothing(),
+        {"compound_id": compound_id, "name": building},
+    )
 
 
 async def compound_names(*, session: Executor) -> list[str]:
@@ -118,19 +135,7 @@ async def named_places(*, session: AsyncSession) -> list[tuple[str, Place]]:
 
 async def places(*, session: AsyncSession, compound_id: int | None = None) -> list[Place]:
     """Every compound (or just one) with its community and street."""
-    query = (
-        select(
-            col(Compound.id),
-            col(Compound.name),
-            col(Community.id),
-            col(Community.name),
-            col(Street.id),
-            col(Street.name),
-        )
-        .join(Community, col(Compound.community_id) == Community.id)
-        .join(Street, col(Community.street_id) == Street.id)
-        .order_by(col(Compound.id))
-    )
+    query = _PLACE.order_by(col(Compound.id))
     if compound_id is not None:
         query = query.where(col(Compound.id) == compound_id)
     return [Place(*row) for row in await session.execute(query)]
@@ -144,11 +149,24 @@ async def place_of(*, session: AsyncSession, compound_id: int) -> Place | None:
 
 async def find_compound(*, session: AsyncSession, name: str) -> Place | None:
     """The compound called `name` (by its name or an alias, else the only one whose name
-    contains it)."""
-    named = await named_places(session=session)
-    found = {p.compound_id: p for alias, p in named if alias == name}
-    if not found:
-        found = {p.compound_id: p for alias, p in named if name and name in alias}
+    contains it), read in one statement."""
+    if not name:
+        return None
+    names = union_all(
+        select(col(Compound.id).label("compound_id"), col(Compound.name).label("name")),
+        select(col(CompoundAlias.compound_id), col(CompoundAlias.name)),
+    ).subquery()
+    rows = await session.execute(
+        _PLACE.join(names, names.c.compound_id == Compound.id)
+        .add_columns(names.c.name)
+        .where(names.c.name.contains(name, autoescape=True))
+    )
+    exact: dict[int, Place] = {}
+    within: dict[int, Place] = {}
+    for *fields, called in rows:
+        place = Place(*fields)
+        (exact if called == name else within)[place.compound_id] = place
+    found = exact or within
     return next(iter(found.values())) if len(found) == 1 else None
 
 
