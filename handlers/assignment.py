@@ -211,6 +211,7 @@ async def _send_offers(
         request_id=request.id,
         volunteer_ids=[c.volunteer_id for c in everyone],
         tier=tier,
+        new=created,
     )
     message = texts.offer(request, place.compound, ctx.tz, ctx.local_now)
     # An offer read days later, when the volunteer next opens the account, would only confuse.

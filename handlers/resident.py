@@ -30,6 +30,7 @@ router = Router("resident")
 
 # Answers that mean "I can't say where": the request goes out with what is known.
 DONT_KNOW = ("不知道", "不清楚", "不方便", "跳过", "算了")
+PROGRESS_LINES = 10  # requests listed by 进度, newest first
 
 
 class RequestFlow(Enum):
@@ -202,13 +203,17 @@ async def _ask_again(
 @router.text("check_status", command=("进度", "我的求助", "查进度"))
 @router.event("click", key=menu.MY_REQUESTS)
 async def progress(ctx: Ctx, user: User) -> str:
+    # The newest few: a resident with many requests is not read whole on every 进度.
     mine = await requests.of_resident(
-        session=ctx.session, resident_id=_id(user), statuses=(*ACTIVE, Status.DONE)
+        session=ctx.session,
+        resident_id=_id(user),
+        statuses=(*ACTIVE, Status.DONE),
+        limit=PROGRESS_LINES,
     )
     if not mine:
         return "您目前没有进行中的求助。需要帮忙时直接告诉我就行。"
     lines = ["您的求助："]
-    for request in mine[:10]:
+    for request in mine:
         line = texts.status_line(request, ctx.tz, ctx.local_now)
         if request.status == Status.ACCEPTED and request.volunteer_id is not None:
             volunteer = await volunteers.get(session=ctx.session, volunteer_id=request.volunteer_id)

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, func, insert, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
@@ -46,6 +46,14 @@ class NewRequest:
     phone: str | None = None
 
 
+# A new request comes back whole from its INSERT (RETURNING) as a loaded ORM object: no
+# unit-of-work flush, no model validation, no refresh (half the cost of session.add + flush).
+_NEW_FIELDS = (*NewRequest.__dataclass_fields__, "resident_id", "status", "tier", "offered_at")
+_CREATE = select(HelpRequest).from_statement(
+    insert(_TABLE).values({name: bindparam(name) for name in _NEW_FIELDS}).returning(*_TABLE.c)
+)
+
+
 async def create(
     *,
     session: AsyncSession,
@@ -53,17 +61,23 @@ async def create(
     data: NewRequest,
     actor: str,
     status: str = Status.OPEN,
+    tier: int = 0,
+    offered_at: datetime | None = None,
     then: Sequence[Event] = (),
-    **values: Any,
 ) -> HelpRequest:
     """Store a new request and its first event; its id is its number.
 
-    A request routed before it is stored is born in the state routing chose (`status`, with
-    `values` such as its tier, and `then` the events of how it got there): nobody else can
-    see it yet, so there is no race to guard."""
-    request = HelpRequest(resident_id=resident_id, status=status, **data.__dict__, **values)
-    session.add(request)
-    await session.flush()
+    A request routed before it is stored is born in the state routing chose (`status`, its
+    `tier` and `offered_at`, and `then` the events of how it got there): nobody else can see
+    it yet, so there is no race to guard."""
+    values = {
+        **asdict(data),
+        "resident_id": resident_id,
+        "status": status,
+        "tier": tier,
+        "offered_at": offered_at,
+    }
+    request = (await session.scalars(_CREATE, values)).one()
     created = Event(actor=actor, kind="created", to_status=Status.OPEN)
     await add_events(session=session, request=request, events=[created, *then])
     return request
@@ -161,13 +175,18 @@ async def transition(
 
 
 async def of_resident(
-    *, session: AsyncSession, resident_id: int, statuses: Sequence[str] = ACTIVE
+    *,
+    session: AsyncSession,
+    resident_id: int,
+    statuses: Sequence[str] = ACTIVE,
+    limit: int | None = None,
 ) -> list[HelpRequest]:
-    """A resident's requests in these states, newest first."""
+    """A resident's requests in these states, newest first (the newest `limit`)."""
     rows = await session.scalars(
         select(HelpRequest)
         .where(col(HelpRequest.resident_id) == resident_id, col(HelpRequest.status).in_(statuses))
         .order_by(col(HelpRequest.id).desc())
+        .limit(limit)
     )
     return list(rows)
 

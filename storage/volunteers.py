@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, exists, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -154,38 +155,8 @@ async def candidates(
 
     One statement: skills, load and (with `not_asked_for`, a request's number) the offers
     already made are decided in SQL; `count_waiting` adds each one's queued messages."""
-    skilled = (literal("|") + col(Volunteer.skills) + literal("|")).contains(f"|{category}|")
-    query = (
-        select(
-            col(Volunteer.id),
-            col(Volunteer.compound_id),
-            col(Volunteer.building),
-            col(Volunteer.availability),
-            col(Volunteer.last_tasked_at),
-            col(Volunteer.rating_sum),
-            col(Volunteer.rating_count),
-            col(User.openid),
-            col(User.subscribed),
-            col(User.last_interaction_at),
-            col(User.last_interaction_kind),
-            col(User.cs_sent_since_interaction),
-            col(Compound.community_id),
-            _ACCEPTED_LOAD,
-            _WAITING if count_waiting else literal(0),
-        )
-        .join(User, col(Volunteer.user_id) == User.id)
-        .join(Compound, col(Volunteer.compound_id) == Compound.id)
-        .join(Community, col(Compound.community_id) == Community.id)
-        .where(
-            col(Community.street_id) == place.street_id,
-            col(Volunteer.active),
-            ~col(Volunteer.paused),
-            skilled,
-            col(Volunteer.task_limit) > _ACCEPTED_LOAD,
-        )
-    )
-    if not_asked_for is not None:
-        query = query.where(~exists().where(*_asked(not_asked_for)))
+    query = _candidates_statement(not_asked_for is not None, count_waiting)
+    params = {"street_id": place.street_id, "skill": f"|{category}|", "request_id": not_asked_for}
     found = []
     for (
         vid,
@@ -203,7 +174,7 @@ async def candidates(
         community_id,
         load,
         waiting,
-    ) in await session.execute(query):
+    ) in await session.execute(query, params):
         if not is_available(availability.split("|"), local_at, has_time):
             continue
         if compound_id == place.compound_id:
@@ -232,13 +203,52 @@ async def candidates(
     return found
 
 
-def _asked(request_id: int) -> tuple[ColumnElement[bool], ...]:
-    # Offers not to make again: asked and still deciding, or who said no (or took it).
-    return (
-        col(Offer.request_id) == request_id,
-        col(Offer.volunteer_id) == col(Volunteer.id),
-        or_(col(Offer.outcome).is_(None), col(Offer.outcome).in_(("declined", "accepted"))),
+@cache
+def _candidates_statement(asked: bool, waiting: bool) -> Any:
+    # Built once for each shape: a statement this size costs more to build than to run.
+    skilled = (literal("|") + col(Volunteer.skills) + literal("|")).contains(bindparam("skill"))
+    query = (
+        select(
+            col(Volunteer.id),
+            col(Volunteer.compound_id),
+            col(Volunteer.building),
+            col(Volunteer.availability),
+            col(Volunteer.last_tasked_at),
+            col(Volunteer.rating_sum),
+            col(Volunteer.rating_count),
+            col(User.openid),
+            col(User.subscribed),
+            col(User.last_interaction_at),
+            col(User.last_interaction_kind),
+            col(User.cs_sent_since_interaction),
+            col(Compound.community_id),
+            _ACCEPTED_LOAD,
+            _WAITING if waiting else literal(0),
+        )
+        .join(User, col(Volunteer.user_id) == User.id)
+        .join(Compound, col(Volunteer.compound_id) == Compound.id)
+        .join(Community, col(Compound.community_id) == Community.id)
+        .where(
+            col(Community.street_id) == bindparam("street_id"),
+            col(Volunteer.active),
+            ~col(Volunteer.paused),
+            skilled,
+            col(Volunteer.task_limit) > _ACCEPTED_LOAD,
+        )
     )
+    if asked:
+        # Offers not to make again: asked and still deciding, or who said no (or took it).
+        query = query.where(
+            ~exists().where(
+                col(Offer.request_id) == bindparam("request_id"),
+                col(Offer.volunteer_id) == col(Volunteer.id),
+                or_(
+                    col(Offer.outcome).is_(None),
+                    col(Offer.outcome).in_(("declined", "accepted")),
+                ),
+            )
+        )
+    return query
 
 
 def _rank_key(candidate: Candidate) -> tuple[int, bool, int, float, float]:
