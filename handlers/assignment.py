@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from bot.core.context import Ctx
 from handlers import texts
@@ -90,29 +90,36 @@ def _event(kind: str, to: str, note: str) -> requests.Event:
 NO_PLACE = Plan([], [], 0, "没有可用的小区信息")
 
 
+class Need(Protocol):
+    """What routing looks at of a request, stored (HelpRequest) or not yet (NewRequest)."""
+
+    @property
+    def category(self) -> str: ...
+    @property
+    def building(self) -> str | None: ...
+    @property
+    def when_at(self) -> datetime | None: ...
+    @property
+    def when_has_time(self) -> bool: ...
+
+
 async def plan(
-    ctx: Ctx,
-    place: Place,
-    *,
-    category: str,
-    building: str | None,
-    when_at: datetime | None,
-    when_has_time: bool,
-    request_id: int | None = None,
-    from_tier: int = 0,
+    ctx: Ctx, place: Place, need: Need, *, request_id: int | None = None, from_tier: int = 0
 ) -> Plan:
     """The best few volunteers a message reaches now, of the nearest tier (at or beyond
     `from_tier`) that has any, and those out of reach who fill the batch; reads only (one
-    statement), so a new request can be planned before it is stored."""
+    statement), so a new request can be planned before it is stored (`request_id` of one
+    stored: whom it was offered to already)."""
+    when_at = need.when_at
     at = texts.local(when_at, ctx.tz) if when_at else ctx.local_now
     template = bool(ctx.config.wechat.template_id)
     found = await volunteers.candidates(
         session=ctx.session,
-        category=category,
+        category=need.category,
         place=place,
-        building=building,
+        building=need.building,
         local_at=at,
-        has_time=when_has_time or when_at is None,
+        has_time=need.when_has_time or when_at is None,
         not_asked_for=request_id,
         count_waiting=not template,
     )
@@ -149,16 +156,7 @@ async def offer(
     place = place or await place_of(ctx, request) or await fallback_place(ctx)
     if place is None:
         return await escalate(ctx, request, reason="没有可用的小区信息")
-    chosen = await plan(
-        ctx,
-        place,
-        category=request.category,
-        building=request.building,
-        when_at=request.when_at,
-        when_has_time=request.when_has_time,
-        request_id=request.id,
-        from_tier=from_tier,
-    )
+    chosen = await plan(ctx, place, request, request_id=request.id, from_tier=from_tier)
     return await carry_out(ctx, request, place, chosen)
 
 

@@ -62,7 +62,7 @@ async def ask_for_help(ctx: Ctx, msg: Inbound, parse: Parse, user: User) -> str:
     # plan puts it in (see assignment.plan).
     routing = emergency or not location.missing
     place = (location.place or await assignment.fallback_place(ctx)) if routing else None
-    planned = await _plan(ctx, data, place) if place is not None else assignment.NO_PLACE
+    planned = await assignment.plan(ctx, place, data) if place is not None else assignment.NO_PLACE
     # The home first: the user's row is then written with the request, not after it.
     if parse.phone and not user.phone and for_self:
         user.phone = parse.phone
@@ -98,17 +98,6 @@ async def ask_for_help(ctx: Ctx, msg: Inbound, parse: Parse, user: User) -> str:
             choices_question(close, True) if close else _place_question(location.missing, for_self)
         )
     return "\n".join(lines)
-
-
-async def _plan(ctx: Ctx, data: NewRequest, place: Place) -> assignment.Plan:
-    return await assignment.plan(
-        ctx,
-        place,
-        category=data.category,
-        building=data.building,
-        when_at=data.when_at,
-        when_has_time=data.when_has_time,
-    )
 
 
 @router.state(RequestFlow.PLACE)
