@@ -105,7 +105,6 @@ async def test_a_help_request_takes_at_most_ten_statements(
                 await session.scalars(select(HelpRequest).order_by(HelpRequest.id.desc()))
             ).first()
         assert latest is not None and latest.status == Status.OFFERED
-        print(len(own), *own, sep="\n")
         assert len(own) <= BUDGET, "\n".join(own)
 
 
@@ -116,5 +115,4 @@ async def test_an_escalated_request_stays_within_the_budget_too(db_url: str, par
         async with c.db.transaction() as session:
             latest = (await session.scalars(select(HelpRequest))).first()
         assert latest is not None and latest.status == Status.ESCALATED
-        print(len(own), *own, sep="\n")
         assert len(own) <= BUDGET, "\n".join(own)
