@@ -36,6 +36,7 @@ from storage.types import utcnow
 logger = logging.getLogger(__name__)
 
 SORRY = "抱歉，系统暂时出了点问题，请稍后再发一次。"
+SMALL_TALK = frozenset({"greeting", "thanks"})
 
 
 @dataclass
@@ -180,12 +181,23 @@ class Dispatcher:
                 kind = job.inbound.interaction
                 arrivals[job.inbound.openid] = kind or arrivals.get(job.inbound.openid)
             people = await users.touch(session=conn, arrivals=arrivals, at=now)
+            # Most handlers but small talk's take the sender's whole record: read them all at
+            # once here rather than one statement each, held until the batch ends.
+            held = await users.load(
+                session=session,
+                user_ids=[
+                    people[job.inbound.openid].id
+                    for job in fresh.values()
+                    if not _small_talk(job, people[job.inbound.openid])
+                ],
+            )
             notify = Notifier(session)
             ctx = Ctx(session=session, config=self.config, notify=notify, now=now)
             replies: dict[str, str] = {}
             for key, job in fresh.items():
                 replies[key] = await self._route(ctx, job, people[job.inbound.openid])
             await messages.record(session=conn, replies=replies)
+            del held
             for key, record in seen.items():
                 replies[key] = await self._copy_reply(session, record)
         for job in jobs:
@@ -268,6 +280,11 @@ class Dispatcher:
             return
         if queued:
             self.on_queued()
+
+
+def _small_talk(job: _Job, arrival: users.Arrival) -> bool:
+    # What is answered without the sender's record: a greeting or thanks, no question pending.
+    return job.parse is not None and job.parse.intent in SMALL_TALK and not arrival.dialog_flow
 
 
 def _fail(job: _Job, exc: BaseException) -> None:
