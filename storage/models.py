@@ -274,8 +274,10 @@ class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox_message"
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
-        # What still waits for someone (storage/reach.py), read for every routing.
-        Index("ix_outbox_openid_status", "openid", "status"),
+        # What still waits for someone (storage/reach.py), read for every routing, and whose
+        # reader wrote since it was tried (storage/delivery.py), read for every claim.
+        Index("ix_outbox_openid_status", "openid", "status", "attempted_at"),
+        Index("ix_outbox_expiry", "status", "expires_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     openid: str = Field(max_length=OPENID_LENGTH, index=True)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
-from storage import conversations
+from storage import conversations, relevance
 from storage.errors import Conflict, NotFound
 from storage.models import HelpRequest, RequestEvent, Status
 from storage.types import utcnow
@@ -162,6 +162,9 @@ async def transition(
         raise Conflict(f"#{request.id} is {request.status}, not {'/'.join(allowed)}")
     for name, value in row._mapping.items():
         set_committed_value(request, name, value)
+    # What was queued about the request and is no longer true goes now, not at the
+    # deliverer's next sweep (storage/relevance.py).
+    await relevance.drop_stale(session=session, now=utcnow(), request_ids=[request.id])
     await add_event(
         session=session,
         request=request,
