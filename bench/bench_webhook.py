@@ -120,7 +120,7 @@ async def measure_jinlin(
             url, standin, [*world.volunteer_openids(args.volunteers), world.ADMIN]
         )
         drive = _driver(args, workdir, url, pids)
-        await drive("warm-up", load.MIX, 2)
+        warm = await drive("warm-up", load.MIX, 2)
         rounds = [
             await drive(f"round {n}", load.MIX, args.seconds) for n in range(1, args.rounds + 1)
         ]
@@ -130,7 +130,8 @@ async def measure_jinlin(
             process.terminate()
         for process in processes:
             process.wait(timeout=30)
-    return rounds, small, await check(database)
+    receipts = sum(run.numbered for run in (warm, *rounds))
+    return rounds, small, await check(database, receipts)
 
 
 async def measure_reference(args: argparse.Namespace, workdir: Path) -> tuple[load.Run, load.Run]:

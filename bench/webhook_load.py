@@ -73,7 +73,7 @@ function setup(thread)
 end
 
 function init(args)
-  counter, bad, empty = 0, 0, 0
+  counter, bad, empty, numbered = 0, 0, 0, 0
   math.randomseed(base + tid)
 end
 
@@ -100,21 +100,25 @@ function response(status, headers, body)
     bad = bad + 1
   elseif body == nil or not string.find(body, "<Content>", 1, true) then
     empty = empty + 1
+  elseif string.find(body, "编号 #", 1, true) then
+    numbered = numbered + 1  -- a help request's receipt: stored as request #N
   end
 end
 
 function done(summary, latency, requests)
-  local bad_total, empty_total = 0, 0
+  local bad_total, empty_total, numbered_total = 0, 0, 0
   for _, thread in ipairs(threads) do
     bad_total = bad_total + thread:get("bad")
     empty_total = empty_total + thread:get("empty")
+    numbered_total = numbered_total + thread:get("numbered")
   end
   local e = summary.errors
   io.write(string.format(
     "WRK {\"requests\": %d, \"seconds\": %.6f, \"p50_us\": %d, \"p99_us\": %d, "
-    .. "\"non2xx\": %d, \"empty\": %d, \"timeouts\": %d, \"socket\": %d}\n",
+    .. "\"non2xx\": %d, \"empty\": %d, \"timeouts\": %d, \"socket\": %d, "
+    .. "\"numbered\": %d}\n",
     summary.requests, summary.duration / 1e6, latency:percentile(50), latency:percentile(99),
-    bad_total, empty_total, e.timeout, e.connect + e.read + e.write))
+    bad_total, empty_total, e.timeout, e.connect + e.read + e.write, numbered_total))
 end
 """
 
@@ -158,6 +162,7 @@ class Run:
     empty: int
     timeouts: int
     socket: int
+    numbered: int = 0  # replies that gave a help request's number
     cpu: float = 0.0  # CPU seconds of the server processes over the run
 
     @property
@@ -247,6 +252,7 @@ async def run(
         empty=figures["empty"],
         timeouts=figures["timeouts"],
         socket=figures["socket"],
+        numbered=figures["numbered"],
         cpu=used,
     )
 
