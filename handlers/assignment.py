@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from bot.core.context import Ctx
 from handlers import texts
 from storage import offers, org, reach, relevance, requests, users, volunteers
 from storage.errors import Conflict, Forbidden
-from storage.models import HelpRequest, Status, User, Volunteer
+from storage.models import HelpRequest, Status, Volunteer
 from storage.org import Place
+from storage.volunteers import Candidate
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +39,7 @@ async def place_of(ctx: Ctx, request: HelpRequest) -> Place | None:
     return await org.place_of(session=ctx.session, compound_id=request.compound_id)
 
 
-async def reachable_now(ctx: Ctx, people: list[User]) -> set[str]:
+async def reachable_now(ctx: Ctx, people: Sequence[reach.Reader]) -> set[str]:
     """The openids among `people` a message queued now reaches soon (storage/reach.py)."""
     return await reach.reachable(
         session=ctx.session,
@@ -47,72 +49,146 @@ async def reachable_now(ctx: Ctx, people: list[User]) -> set[str]:
     )
 
 
-async def offer(ctx: Ctx, request: HelpRequest, *, from_tier: int = 0) -> Routed:
+@dataclass(frozen=True)
+class Plan:
+    """Whom a request goes to: `chosen` are told now, `parked` when they next write; with
+    nobody to tell now, `reason` says why the workers are asked instead."""
+
+    chosen: list[Candidate]
+    parked: list[Candidate]
+    tier: int
+    reason: str | None = None
+
+    def born(self, now: datetime) -> dict[str, Any]:
+        """How a request planned before it is stored is stored: its state, the fields that
+        go with it, and (`then`) the event of how it got there (requests.create)."""
+        if self.reason is not None:
+            return {
+                "status": Status.ESCALATED,
+                "then": [_event("escalated", Status.ESCALATED, self.reason)],
+            }
+        return {
+            "status": Status.OFFERED,
+            "tier": self.tier,
+            "offered_at": now,
+            "then": [_event("offered", Status.OFFERED, self.note)],
+        }
+
+    @property
+    def note(self) -> str:
+        """What the history says of the offers."""
+        parts = [f"{TIER_NAMES[self.tier]} {len(self.chosen)} 位志愿者"] if self.chosen else []
+        if self.parked:
+            parts.append(f"{len(self.parked)} 位暂时收不到消息的志愿者（等对方来消息时送达）")
+        return "；".join(parts)
+
+
+def _event(kind: str, to: str, note: str) -> requests.Event:
+    return requests.Event("system", kind, from_status=Status.OPEN, to_status=to, note=note)
+
+
+NO_PLACE = Plan([], [], 0, "没有可用的小区信息")
+
+
+class Need(Protocol):
+    """What routing looks at of a request, stored (HelpRequest) or not yet (NewRequest)."""
+
+    @property
+    def category(self) -> str: ...
+    @property
+    def building(self) -> str | None: ...
+    @property
+    def when_at(self) -> datetime | None: ...
+    @property
+    def when_has_time(self) -> bool: ...
+
+
+async def plan(
+    ctx: Ctx, place: Place, need: Need, *, request_id: int | None = None, from_tier: int = 0
+) -> Plan:
+    """The best few volunteers a message reaches now, of the nearest tier (at or beyond
+    `from_tier`) that has any, and those out of reach who fill the batch; reads only (one
+    statement), so a new request can be planned before it is stored (`request_id` of one
+    stored: whom it was offered to already)."""
+    when_at = need.when_at
+    at = texts.local(when_at, ctx.tz) if when_at else ctx.local_now
+    template = bool(ctx.config.wechat.template_id)
+    found = await volunteers.candidates(
+        session=ctx.session,
+        category=need.category,
+        place=place,
+        building=need.building,
+        local_at=at,
+        has_time=need.when_has_time or when_at is None,
+        not_asked_for=request_id,
+        count_waiting=not template,
+    )
+    found = [c for c in found if c.tier >= from_tier]
+    reached = await reach.reachable(
+        session=ctx.session,
+        people=found,
+        now=ctx.now,
+        template=template,
+        waiting={c.openid: c.waiting for c in found},
+    )
+    batch = ctx.config.routing.offer_batch
+    near = [c for c in found if c.openid in reached]
+    if not near:
+        # Nobody can be told now: the workers are asked at once rather than after the offer
+        # timeout; the nearest few still get an offer to find when they next write.
+        parked = [c for c in found if c.tier == found[0].tier][:batch] if found else []
+        reason = "附近的志愿者暂时都收不到消息" if found else "附近暂时没有能接的志愿者"
+        return Plan([], parked, found[0].tier if found else 0, reason)
+    tier = near[0].tier
+    chosen = [c for c in near if c.tier == tier][:batch]
+    parked = [c for c in found if c.openid not in reached and c.tier <= tier]
+    return Plan(chosen, parked[: batch - len(chosen)], tier)
+
+
+async def offer(
+    ctx: Ctx, request: HelpRequest, *, from_tier: int = 0, place: Place | None = None
+) -> Routed:
     """Offer the request to the best few volunteers a message reaches now, of the nearest tier
     (at or beyond `from_tier`) that has any; with nobody reachable in any tier, escalate to
     the community's admins at once. Volunteers out of reach get offers only to fill the batch,
     waiting for them to write, and are never counted as notified."""
     assert request.id is not None
-    place = await place_of(ctx, request) or await _fallback_place(ctx)
+    place = place or await place_of(ctx, request) or await fallback_place(ctx)
     if place is None:
         return await escalate(ctx, request, reason="没有可用的小区信息")
-    at = texts.local(request.when_at, ctx.tz) if request.when_at else ctx.local_now
-    found = await volunteers.candidates(
-        session=ctx.session,
-        category=request.category,
-        place=place,
-        building=request.building,
-        local_at=at,
-        has_time=request.when_has_time or request.when_at is None,
-        exclude=await offers.not_to_ask(session=ctx.session, request_id=request.id),
+    chosen = await plan(ctx, place, request, request_id=request.id, from_tier=from_tier)
+    return await carry_out(ctx, request, place, chosen)
+
+
+async def carry_out(
+    ctx: Ctx, request: HelpRequest, place: Place | None, chosen: Plan, *, created: bool = False
+) -> Routed:
+    """Record and queue what `chosen` says; `created` when the request was just stored as the
+    plan has it (Plan.born), its event with it."""
+    if chosen.reason is not None:
+        await escalate(ctx, request, reason=chosen.reason, place=place, created=created)
+        await _send_offers(ctx, request, place, chosen, created=False)
+        return Routed(offered=0, tier=None, escalated=True, parked=len(chosen.parked))
+    await _send_offers(ctx, request, place, chosen, created=created)
+    return Routed(
+        offered=len(chosen.chosen), tier=chosen.tier, escalated=False, parked=len(chosen.parked)
     )
-    found = [c for c in found if c.tier >= from_tier]
-    reached = await reachable_now(ctx, [c.user for c in found])
-    batch = ctx.config.routing.offer_batch
-    near = [c for c in found if c.user.openid in reached]
-    if not near:
-        # Nobody can be told now: the workers are asked at once rather than after the offer
-        # timeout; the nearest few still get an offer to find when they next write.
-        await escalate(
-            ctx,
-            request,
-            reason="附近的志愿者暂时都收不到消息" if found else "附近暂时没有能接的志愿者",
-        )
-        parked = [c.volunteer for c in found if c.tier == found[0].tier][:batch] if found else []
-        await _send_offers(ctx, request, place, [], parked, found[0].tier if found else 0)
-        return Routed(offered=0, tier=None, escalated=True, parked=len(parked))
-    tier = near[0].tier
-    chosen = [c.volunteer for c in near if c.tier == tier][:batch]
-    parked = [c.volunteer for c in found if c.user.openid not in reached and c.tier <= tier]
-    parked = parked[: batch - len(chosen)]
-    await _send_offers(ctx, request, place, chosen, parked, tier)
-    return Routed(offered=len(chosen), tier=tier, escalated=False, parked=len(parked))
 
 
 async def _send_offers(
-    ctx: Ctx,
-    request: HelpRequest,
-    place: Place,
-    chosen: list[Volunteer],
-    parked: list[Volunteer],
-    tier: int,
+    ctx: Ctx, request: HelpRequest, place: Place | None, chosen: Plan, *, created: bool
 ) -> None:
-    """Record and queue the offers: to `chosen` now, to `parked` when they next write."""
+    """Record and queue the offers: to the chosen now, to the parked when they next write;
+    the offers in one statement, their notices in another."""
     assert request.id is not None
-    everyone = chosen + parked
-    if not everyone:
+    everyone = chosen.chosen + chosen.parked
+    if not everyone or place is None:
         return
-    await offers.record(
-        session=ctx.session,
-        request_id=request.id,
-        volunteer_ids=[v.id for v in everyone if v.id is not None],
-        tier=tier,
-    )
-    parts = [f"{TIER_NAMES[tier]} {len(chosen)} 位志愿者"] if chosen else []
-    if parked:
-        parts.append(f"{len(parked)} 位暂时收不到消息的志愿者（等对方来消息时送达）")
-    note = "；".join(parts)
-    if chosen and (request.status != Status.OFFERED or request.tier != tier):
+    tier, note = chosen.tier, chosen.note
+    moved = chosen.chosen and (request.status != Status.OFFERED or request.tier != tier)
+    if created:  # stored offered, with its event (Plan.born)
+        pass
+    elif moved:
         await requests.transition(
             session=ctx.session,
             request=request,
@@ -128,32 +204,47 @@ async def _send_offers(
         await requests.add_event(
             session=ctx.session, request=request, actor="system", kind="offered", note=note
         )
+    await offers.record(
+        session=ctx.session,
+        request_id=request.id,
+        volunteer_ids=[c.volunteer_id for c in everyone],
+        tier=tier,
+        new=created,
+    )
     message = texts.offer(request, place.compound, ctx.tz, ctx.local_now)
     # An offer read days later, when the volunteer next opens the account, would only confuse.
     stale_after = ctx.now + OFFER_NEWS_FOR
     if request.when_at is not None and request.when_at < stale_after:
         stale_after = max(request.when_at, ctx.now + ctx.config.routing.offer_timeout)
-    for volunteer in everyone:
-        assert volunteer.id is not None
-        await ctx.notify(
-            await volunteers.openid_of(session=ctx.session, volunteer_id=volunteer.id),
-            message,
-            expires_at=stale_after,
-            request_id=request.id,
-            purpose=relevance.OFFER,
-        )
+    await ctx.notify.many(
+        [c.openid for c in everyone],
+        message,
+        expires_at=stale_after,
+        request_id=request.id,
+        purpose=relevance.OFFER,
+    )
 
 
-async def _fallback_place(ctx: Ctx) -> Place | None:
-    # A request whose compound is unknown (an emergency asked before the place was given)
-    # still reaches volunteers: the first compound of the configured community stands in.
+async def fallback_place(ctx: Ctx) -> Place | None:
+    """Where a request whose compound is unknown (an emergency asked before the place was
+    given) is routed: the first compound of the configured community stands in."""
     known = await org.places(session=ctx.session)
     return known[0] if known else None
 
 
-async def escalate(ctx: Ctx, request: HelpRequest, *, reason: str) -> Routed:
-    """Hand the request to the community's admins (社区吹哨), once."""
-    if request.status != Status.ESCALATED:
+async def escalate(
+    ctx: Ctx,
+    request: HelpRequest,
+    *,
+    reason: str,
+    place: Place | None = None,
+    created: bool = False,
+) -> Routed:
+    """Hand the request to the community's admins (社区吹哨), once; `created` when it was
+    just stored as escalated, with its event (Plan.born)."""
+    if not created:  # else stored escalated, with its event (Plan.born)
+        if request.status == Status.ESCALATED:
+            return Routed(offered=0, tier=None, escalated=True)
         await requests.transition(
             session=ctx.session,
             request=request,
@@ -163,17 +254,19 @@ async def escalate(ctx: Ctx, request: HelpRequest, *, reason: str) -> Routed:
             kind="escalated",
             note=reason,
         )
+    if place is None or place.compound_id != request.compound_id:
         place = await place_of(ctx, request)
-        await ctx.tell_admins(
-            f"社区吹哨：{texts.headline(request)} {reason}。\n"
-            f"地点：{texts.place_text(place.compound if place else None, request, private=False)}\n"
-            f"时间：{texts.when_text(request, ctx.tz, ctx.local_now)}\n"
-            f"需要：{texts.need_text(request)}\n"
-            f"请回复“派单 #{request.id} 志愿者姓名”指派。",
-            about=request,
-            request_id=request.id,
-            purpose=relevance.ESCALATION,
-        )
+    await ctx.tell_admins(
+        f"社区吹哨：{texts.headline(request)} {reason}。\n"
+        f"地点：{texts.place_text(place.compound if place else None, request, private=False)}\n"
+        f"时间：{texts.when_text(request, ctx.tz, ctx.local_now)}\n"
+        f"需要：{texts.need_text(request)}\n"
+        f"请回复“派单 #{request.id} 志愿者姓名”指派。",
+        about=request,
+        community_id=place.community_id if place else None,
+        request_id=request.id,
+        purpose=relevance.ESCALATION,
+    )
     return Routed(offered=0, tier=None, escalated=True)
 
 

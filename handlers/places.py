@@ -61,16 +61,13 @@ async def locate(ctx: Ctx, user: User, parse: Parse, *, for_self: bool) -> Locat
         unit=where.unit if where else None,
         room=where.room if where else None,
     )
-    home = (
-        await org.place_of(session=ctx.session, compound_id=user.compound_id)
-        if user.compound_id
-        else None
-    )
-    if found.place is None and for_self and home is not None:
-        found.place = home
+    # The home is read only when the message names no compound: a named one either is the
+    # home (same id) or is not, and nothing else of the home is needed.
+    if found.place is None and for_self and user.compound_id:
+        found.place = await org.place_of(session=ctx.session, compound_id=user.compound_id)
     if found.place is None:
         found.place = await only_compound(ctx)
-    same_home = for_self and home is not None and found.place == home
+    same_home = for_self and found.place is not None and found.place.compound_id == user.compound_id
     if same_home and found.building is None:
         found.building, found.unit = user.building, found.unit or user.unit
         found.room = found.room or user.room
@@ -96,12 +93,14 @@ async def remember_home(ctx: Ctx, user: User, location: Location) -> None:
     """Keep the sender's own place for their next request (never a beneficiary's place)."""
     if location.place is None:
         return
-    user.compound_id = location.place.compound_id
-    if location.building:
-        user.building = location.building
+    compound_id = location.place.compound_id
+    # A home already remembered costs nothing: an unchanged user row is not written.
+    if location.building and (user.compound_id, user.building) != (compound_id, location.building):
         await org.ensure_building(
-            session=ctx.session, compound_id=location.place.compound_id, building=location.building
+            session=ctx.session, compound_id=compound_id, building=location.building
         )
+    user.compound_id = compound_id
+    user.building = location.building or user.building
     user.unit = location.unit or user.unit
     user.room = location.room or user.room
     ctx.session.add(user)

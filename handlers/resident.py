@@ -30,6 +30,7 @@ router = Router("resident")
 
 # Answers that mean "I can't say where": the request goes out with what is known.
 DONT_KNOW = ("不知道", "不清楚", "不方便", "跳过", "算了")
+PROGRESS_LINES = 10  # requests listed by 进度, newest first
 
 
 class RequestFlow(Enum):
@@ -42,40 +43,48 @@ class RequestFlow(Enum):
 async def ask_for_help(ctx: Ctx, msg: Inbound, parse: Parse, user: User) -> str:
     for_self = parse.beneficiary is None
     location = await locate(ctx, user, parse, for_self=for_self)
-    when_at = ctx.to_utc(parse.when_at) if parse.when_at else None
-    request = await requests.create(
-        session=ctx.session,
-        resident_id=_id(user),
-        actor=msg.openid,
-        data=NewRequest(
-            category=parse.category or "other",
-            urgency=parse.urgency or "normal",
-            text=msg.text or "",
-            beneficiary=parse.beneficiary,
-            when_at=when_at,
-            when_has_time=parse.when_has_time,
-            compound_id=location.place.compound_id if location.place else None,
-            building=location.building,
-            unit=location.unit,
-            room=location.room,
-            phone=parse.phone,
-        ),
+    data = NewRequest(
+        category=parse.category or "other",
+        urgency=parse.urgency or "normal",
+        text=msg.text or "",
+        beneficiary=parse.beneficiary,
+        when_at=ctx.to_utc(parse.when_at) if parse.when_at else None,
+        when_has_time=parse.when_has_time,
+        compound_id=location.place.compound_id if location.place else None,
+        building=location.building,
+        unit=location.unit,
+        room=location.room,
+        phone=parse.phone,
     )
+    emergency = data.urgency == "emergency"
+    # An emergency goes out at once, with whatever place is known; otherwise ask first. A
+    # request that goes out now is planned before it is stored, and stored in the state the
+    # plan puts it in (see assignment.plan).
+    routing = emergency or not location.missing
+    place = (location.place or await assignment.fallback_place(ctx)) if routing else None
+    planned = await assignment.plan(ctx, place, data) if place is not None else assignment.NO_PLACE
+    # The home first: the user's row is then written with the request, not after it.
     if parse.phone and not user.phone and for_self:
         user.phone = parse.phone
     if for_self and not location.missing:
         await remember_home(ctx, user, location)
+    request = await requests.create(
+        session=ctx.session,
+        resident_id=_id(user),
+        actor=msg.openid,
+        data=data,
+        **(planned.born(ctx.now) if routing else {}),
+    )
     lines = []
-    emergency = request.urgency == "emergency"
     if emergency:
         lines.append(texts.emergency_advice(request.category, request.text or ""))
         await ctx.tell_admins(
             f"紧急求助！{texts.headline(request)}：{texts.need_text(request)}", about=request
         )
     lines.append(_understood(ctx, request, location))
-    # An emergency goes out at once, with whatever place is known; otherwise ask first.
-    if emergency or not location.missing:
-        lines.append(_routed_text(await assignment.offer(ctx, request), emergency=emergency))
+    if routing:
+        routed = await assignment.carry_out(ctx, request, place, planned, created=True)
+        lines.append(_routed_text(routed, emergency=emergency))
     if location.missing:
         asked: dict[str, Any] = {"number": request.id, "for_self": for_self}
         close: list[Place] = []
@@ -183,13 +192,17 @@ async def _ask_again(
 @router.text("check_status", command=("进度", "我的求助", "查进度"))
 @router.event("click", key=menu.MY_REQUESTS)
 async def progress(ctx: Ctx, user: User) -> str:
+    # The newest few: a resident with many requests is not read whole on every 进度.
     mine = await requests.of_resident(
-        session=ctx.session, resident_id=_id(user), statuses=(*ACTIVE, Status.DONE)
+        session=ctx.session,
+        resident_id=_id(user),
+        statuses=(*ACTIVE, Status.DONE),
+        limit=PROGRESS_LINES,
     )
     if not mine:
         return "您目前没有进行中的求助。需要帮忙时直接告诉我就行。"
     lines = ["您的求助："]
-    for request in mine[:10]:
+    for request in mine:
         line = texts.status_line(request, ctx.tz, ctx.local_now)
         if request.status == Status.ACCEPTED and request.volunteer_id is not None:
             volunteer = await volunteers.get(session=ctx.session, volunteer_id=request.volunteer_id)

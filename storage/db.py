@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -75,44 +74,6 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
-
-
-class Lane:
-    """Transactions, one after another, on a connection kept open between them.
-
-    Checking a connection out of the pool and back costs more than a short transaction's
-    statements, so a caller that runs its transactions strictly one at a time (the
-    dispatcher) keeps one. A connection that breaks fails the transaction it was in;
-    SQLAlchemy then reconnects it for the next one.
-    """
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self._conn: AsyncConnection | None = None
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[tuple[AsyncConnection, AsyncSession]]:
-        """Like Database.transaction(), with the connection too: Core statements run on it
-        directly skip the session's work (a batch of short replies never needs the ORM)."""
-        async with self.db.writing():
-            if self._conn is None or self._conn.closed:
-                self._conn = await self.db.engine.connect()
-            async with self._conn.begin():
-                # The session joins the connection's transaction: its own commit would not
-                # end it, so its changes are flushed and the connection commits.
-                session = AsyncSession(bind=self._conn, expire_on_commit=False)
-                try:
-                    yield self._conn, session
-                    if session.new or session.dirty or session.deleted:
-                        await session.flush()
-                finally:
-                    if session.in_transaction():  # a session never used holds nothing
-                        await session.close()
-
-    async def close(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            await conn.close()
 
 
 def _missing_folder(path: str) -> Path | None:

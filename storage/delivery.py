@@ -12,11 +12,12 @@ A pending message with `via = "template"` has been announced by a template messa
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from storage import relevance, users
@@ -27,26 +28,46 @@ logger = logging.getLogger(__name__)
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
+    # Written so that each branch of the OR starts from an index, never from every pending
+    # message: messages that wait for their reader (an offer announced by template, say) pile
+    # up by the thousand under load, and every claim used to read them all (issue 15).
     interacted = exists().where(
         col(User.openid) == col(OutboxMessage.openid),
         col(User.last_interaction_at) > col(OutboxMessage.attempted_at),
     )
+    waiting = aliased(OutboxMessage)
+    # The people who wrote since one of their waiting messages was tried: one probe of the
+    # (openid, status, attempted_at) index per person.
+    wrote_since = select(col(User.openid)).where(
+        exists().where(
+            col(waiting.openid) == col(User.openid),
+            col(waiting.status) == "pending",
+            col(waiting.attempted_at) < col(User.last_interaction_at),
+        )
+    )
     fresh = or_(col(OutboxMessage.expires_at).is_(None), col(OutboxMessage.expires_at) > now)
+    pending = col(OutboxMessage.status) == "pending"
     return or_(
-        and_(
-            col(OutboxMessage.status) == "pending",
-            fresh,
-            or_(col(OutboxMessage.next_attempt_at) <= now, interacted),
-        ),
+        and_(pending, fresh, col(OutboxMessage.next_attempt_at) <= now),
+        and_(pending, fresh, col(OutboxMessage.openid).in_(wrote_since), interacted),
         # A claimer that died mid-run: its lease runs out and the message is anyone's again.
         and_(col(OutboxMessage.status) == "sending", col(OutboxMessage.lease_until) < now),
     )
 
 
 async def claim_due(
-    *, session: AsyncSession, now: datetime, lease: timedelta, users_limit: int = 20
+    *,
+    session: AsyncSession,
+    now: datetime,
+    lease: timedelta,
+    users_limit: int = 20,
+    sweep: bool = True,
 ) -> list[OutboxMessage]:
-    """Lease every due message of up to `users_limit` users (oldest first) to this process."""
+    """Lease every due message of up to `users_limit` users (oldest first) to this process.
+
+    Messages no longer true are dropped first: with `sweep`, every one of them; without,
+    only those about to be claimed (a sweep reads every queued message, so a deliverer under
+    load sweeps now and then, not on every claim)."""
     # An offer nobody took while its reader was away is stale news: never send it later.
     await session.execute(
         update(OutboxMessage)
@@ -54,9 +75,8 @@ async def claim_due(
         .values(status="expired")
         .execution_options(synchronize_session=False)
     )
-    dropped = await relevance.drop_stale(session=session, now=now)
-    if dropped:
-        logger.info("dropped %d queued message(s) no longer true", dropped)
+    if sweep:
+        await _drop_stale(session, now, None)
     due = _due(now)
     openids = (
         await session.scalars(
@@ -69,6 +89,8 @@ async def claim_due(
     ).all()
     if not openids:
         return []
+    if not sweep:
+        await _drop_stale(session, now, openids)
     # Claiming a user's messages together lets them go out merged. The guarded UPDATE is the
     # lease: a row another process claimed meanwhile is no longer due, so exactly one gets it.
     result = await session.scalars(
@@ -79,6 +101,12 @@ async def claim_due(
         .execution_options(synchronize_session=False)
     )
     return sorted(result.all(), key=lambda message: message.id or 0)
+
+
+async def _drop_stale(session: AsyncSession, now: datetime, openids: Sequence[str] | None) -> None:
+    dropped = await relevance.drop_stale(session=session, now=now, openids=openids)
+    if dropped:
+        logger.info("dropped %d queued message(s) no longer true", dropped)
 
 
 async def record_attempt(*, session: AsyncSession, ids: Collection[int], at: datetime) -> None:

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from functools import cache
 from typing import NamedTuple, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
-from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage import sqlite_driver
 from storage.models import ProcessedMessage
-from storage.sql import Executor, Prepared, affected, backend
-from storage.types import utcnow
+from storage.sql import Executor, affected
 
 # Built once: these run for every batch of inbound messages, and a statement of stable shape
 # is compiled once and then served from SQLAlchemy's cache.
@@ -50,20 +46,7 @@ async def record(*, session: Executor, replies: Mapping[str, str]) -> None:
     if not replies:
         return
     rows = [{"key": key, "reply": reply} for key, reply in replies.items()]
-    if backend(session) != "sqlite":
-        await session.execute(_RECORD, rows)
-        return
-    # Every message passes here; SQLAlchemy's per-row work cost more than the rest of
-    # recording, so the statement is compiled once and its rows ride with COMMIT, whose error
-    # a copy's key then becomes (storage/sqlite_driver.py).
-    conn = session if isinstance(session, AsyncConnection) else await session.connection()
-    prepared = _sqlite_record(conn.dialect)
-    await sqlite_driver.defer(conn, prepared.sql, prepared.bind(rows, created_at=utcnow()))
-
-
-@cache
-def _sqlite_record(dialect: Dialect) -> Prepared:
-    return Prepared(_RECORD, dialect)
+    await session.execute(_RECORD, rows)
 
 
 async def claim_delivery(*, session: AsyncSession, key: str, how: str) -> bool:

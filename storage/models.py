@@ -187,7 +187,11 @@ class HelpRequest(SQLModel, table=True):
     """A resident's request; its id is the short number shown as #N."""
 
     __tablename__ = "help_request"
-    __table_args__ = (Index("ix_help_request_status", "status"),)
+    __table_args__ = (
+        Index("ix_help_request_status", "status"),
+        # A volunteer's load, read for every routing (storage/volunteers.py: candidates).
+        Index("ix_help_request_volunteer_status", "volunteer_id", "status"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     resident_id: int = Field(foreign_key="user.id", index=True)
     beneficiary: str | None = Field(default=None, max_length=64)
@@ -268,7 +272,13 @@ class OutboxMessage(SQLModel, table=True):
     """A message to a user that must reach them, sent after the reply and retried until it does."""
 
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        # What still waits for someone (storage/reach.py), read for every routing, and whose
+        # reader wrote since it was tried (storage/delivery.py), read for every claim.
+        Index("ix_outbox_openid_status", "openid", "status", "attempted_at"),
+        Index("ix_outbox_expiry", "status", "expires_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     openid: str = Field(max_length=OPENID_LENGTH, index=True)
     text: str

@@ -3,48 +3,54 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, insert, select, update
+from sqlalchemy.dialects import postgresql as pg
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.models import HelpRequest, Offer, Status
-from storage.sql import insert_for
+from storage.sql import backend
 from storage.types import utcnow
 
 
+def _record_statement(dialect_insert: Any) -> Any:
+    insert = dialect_insert(_OFFER)
+    return insert.on_conflict_do_update(
+        index_elements=[_OFFER.c.request_id, _OFFER.c.volunteer_id],
+        set_={"outcome": None, "tier": insert.excluded.tier, "sent_at": insert.excluded.sent_at},
+    )
+
+
+_OFFER = cast(Table, Offer.__table__)  # type: ignore[attr-defined]
+# SQLAlchemy 2.0 compiles an upsert on every execution (its dialects' INSERT is not cached),
+# so a new request's offers, which cannot conflict with any, take a plain INSERT.
+_INSERT = insert(_OFFER)
+_REOPEN = {"sqlite": _record_statement(sqlite.insert), "postgresql": _record_statement(pg.insert)}
+
+
 async def record(
-    *, session: AsyncSession, request_id: int, volunteer_ids: Sequence[int], tier: int
+    *,
+    session: AsyncSession,
+    request_id: int,
+    volunteer_ids: Sequence[int],
+    tier: int,
+    new: bool = False,
 ) -> None:
-    """Record offers of a request to these volunteers (an ended offer is opened again)."""
+    """Record offers of a request to these volunteers in one statement (an ended offer is
+    opened again); `new` for a request just stored, which has none yet."""
     if not volunteer_ids:
         return
-    insert = insert_for(session, Offer)
+    sent_at = utcnow()
     await session.execute(
-        insert.on_conflict_do_update(
-            index_elements=[Offer.request_id, Offer.volunteer_id],
-            set_={
-                "outcome": None,
-                "tier": insert.excluded.tier,
-                "sent_at": insert.excluded.sent_at,
-            },
-        ),
+        _INSERT if new else _REOPEN[backend(session)],
         [
-            {"request_id": request_id, "volunteer_id": v, "tier": tier, "sent_at": utcnow()}
+            {"request_id": request_id, "volunteer_id": v, "tier": tier, "sent_at": sent_at}
             for v in volunteer_ids
         ],
     )
-
-
-async def not_to_ask(*, session: AsyncSession, request_id: int) -> list[int]:
-    """Volunteers not to offer this request again: asked and still deciding, or who said no."""
-    rows = await session.scalars(
-        select(col(Offer.volunteer_id)).where(
-            col(Offer.request_id) == request_id,
-            or_(col(Offer.outcome).is_(None), col(Offer.outcome).in_(("declined", "accepted"))),
-        )
-    )
-    return list(rows)
 
 
 async def mark(*, session: AsyncSession, request_id: int, volunteer_id: int, outcome: str) -> None:

@@ -3,20 +3,58 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from typing import cast
 
-from sqlalchemy import select
-from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy import Table, bindparam, exists, insert, select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.errors import Conflict
 from storage.models import Building, Community, Compound, CompoundAlias, PlaceVersion, Street
-from storage.sql import Executor, Prepared
+from storage.sql import Executor
 
 # A compound's QR code carries this scene (WeChat allows 64 characters).
 SCENE_PREFIX = "compound:"
 _VERSION = select(col(PlaceVersion.version)).where(col(PlaceVersion.id) == 1)
+# A compound with its community and street, in Place's order.
+_PLACE = (
+    select(
+        col(Compound.id),
+        col(Compound.name),
+        col(Community.id),
+        col(Community.name),
+        col(Street.id),
+        col(Street.name),
+    )
+    .join(Community, col(Compound.community_id) == Community.id)
+    .join(Street, col(Community.street_id) == Street.id)
+)
+# Every name of a compound (its own and its aliases) containing :name, with the place.
+_NAMES = union_all(
+    select(col(Compound.id).label("compound_id"), col(Compound.name).label("name")),
+    select(col(CompoundAlias.compound_id), col(CompoundAlias.name)),
+).subquery("names")
+_FIND = (
+    _PLACE.join(_NAMES, _NAMES.c.compound_id == Compound.id)
+    .add_columns(_NAMES.c.name)
+    .where(_NAMES.c.name.contains(bindparam("name"), escape="/"))
+)
+# Not ON CONFLICT: SQLAlchemy 2.0 compiles that on every execution. On PostgreSQL two
+# residents naming the same new building at once make one batch fail its unique key and be
+# retried message by message (bot/dispatch/dispatcher.py), which then finds the building.
+_BUILDINGS = cast(Table, Building.__table__)  # type: ignore[attr-defined]
+_NEW_BUILDING = insert(_BUILDINGS).from_select(
+    ["compound_id", "name"],
+    select(
+        bindparam("compound_id", type_=_BUILDINGS.c.compound_id.type),
+        bindparam("name", type_=_BUILDINGS.c.name.type),
+    ).where(
+        ~exists().where(
+            _BUILDINGS.c.compound_id == bindparam("compound_id"),
+            _BUILDINGS.c.name == bindparam("name"),
+        )
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -66,8 +104,9 @@ async def ensure_street(*, session: AsyncSession, street: str, community: str) -
 
 
 async def ensure_building(*, session: AsyncSession, compound_id: int, building: str) -> None:
-    """The building exists under the compound."""
-    await _get_or_create(session, Building, compound_id=compound_id, name=building)
+    """The building exists under the compound (one statement: an insert that a building
+    already there turns into nothing)."""
+    await session.execute(_NEW_BUILDING, {"compound_id": compound_id, "name": building})
 
 
 async def compound_names(*, session: Executor) -> list[str]:
@@ -79,17 +118,7 @@ async def compound_names(*, session: Executor) -> list[str]:
 
 async def places_version(*, session: Executor) -> int:
     """A number that changes whenever a compound or alias does (see PlaceVersion)."""
-    if isinstance(session, AsyncConnection):
-        # Every batch of messages reads it: compiled once, run without SQLAlchemy's per-call
-        # work (storage/sql.py: Prepared).
-        rows = await _prepared_version(session.dialect).rows(session, {})
-        return int(rows[0][0]) if rows else 0
     return int((await session.execute(_VERSION)).scalar() or 0)
-
-
-@cache
-def _prepared_version(dialect: Dialect) -> Prepared:
-    return Prepared(_VERSION, dialect)
 
 
 async def add_aliases(*, session: AsyncSession, compound_id: int, names: list[str]) -> None:
@@ -118,19 +147,7 @@ async def named_places(*, session: AsyncSession) -> list[tuple[str, Place]]:
 
 async def places(*, session: AsyncSession, compound_id: int | None = None) -> list[Place]:
     """Every compound (or just one) with its community and street."""
-    query = (
-        select(
-            col(Compound.id),
-            col(Compound.name),
-            col(Community.id),
-            col(Community.name),
-            col(Street.id),
-            col(Street.name),
-        )
-        .join(Community, col(Compound.community_id) == Community.id)
-        .join(Street, col(Community.street_id) == Street.id)
-        .order_by(col(Compound.id))
-    )
+    query = _PLACE.order_by(col(Compound.id))
     if compound_id is not None:
         query = query.where(col(Compound.id) == compound_id)
     return [Place(*row) for row in await session.execute(query)]
@@ -144,11 +161,16 @@ async def place_of(*, session: AsyncSession, compound_id: int) -> Place | None:
 
 async def find_compound(*, session: AsyncSession, name: str) -> Place | None:
     """The compound called `name` (by its name or an alias, else the only one whose name
-    contains it)."""
-    named = await named_places(session=session)
-    found = {p.compound_id: p for alias, p in named if alias == name}
-    if not found:
-        found = {p.compound_id: p for alias, p in named if name and name in alias}
+    contains it), read in one statement."""
+    if not name:
+        return None
+    escaped = name.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    exact: dict[int, Place] = {}
+    within: dict[int, Place] = {}
+    for *fields, called in await session.execute(_FIND, {"name": escaped}):
+        place = Place(*fields)
+        (exact if called == name else within)[place.compound_id] = place
+    found = exact or within
     return next(iter(found.values())) if len(found) == 1 else None
 
 

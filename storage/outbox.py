@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import update
+from sqlalchemy import Table, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -30,6 +32,35 @@ async def enqueue(
     session.add(message)
     await session.flush()
     return message
+
+
+_INSERT = insert(cast(Table, OutboxMessage.__table__))  # type: ignore[attr-defined]
+
+
+async def enqueue_many(
+    *,
+    session: AsyncSession,
+    openids: Iterable[str],
+    text: str,
+    expires_at: datetime | None = None,
+    request_id: int | None = None,
+    purpose: str | None = None,
+) -> int:
+    """Queue the same message to each of `openids` (once each) in one statement, as
+    enqueue() does one; returns how many were queued."""
+    rows = [
+        {
+            "openid": openid,
+            "text": text,
+            "expires_at": expires_at,
+            "request_id": request_id,
+            "purpose": purpose,
+        }
+        for openid in dict.fromkeys(openids)
+    ]
+    if rows:
+        await session.execute(_INSERT, rows)
+    return len(rows)
 
 
 async def mark_sent(*, session: AsyncSession, ids: list[int], via: str) -> None:

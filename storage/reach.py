@@ -6,21 +6,37 @@ that routing and the relay decide with the same rules the outbox delivery follow
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage.models import OutboxMessage, User
+from storage.models import OutboxMessage
 
 WINDOW = timedelta(hours=48)
 MESSAGE_QUOTA = 5  # customer-service messages per 48 h after a user's message
 EVENT_QUOTA, EVENT_SPAN = 3, timedelta(minutes=1)  # after a menu click, follow or scan
 
 
-def custom_quota_left(user: User | None, now: datetime) -> int:
+class Reader(Protocol):
+    """What WeChat's rules look at of a person: a User, or a routing candidate."""
+
+    @property
+    def openid(self) -> str: ...
+    @property
+    def subscribed(self) -> bool: ...
+    @property
+    def last_interaction_at(self) -> datetime | None: ...
+    @property
+    def last_interaction_kind(self) -> str | None: ...
+    @property
+    def cs_sent_since_interaction(self) -> int: ...
+
+
+def custom_quota_left(user: Reader | None, now: datetime) -> int:
     """How many customer-service messages WeChat accepts for `user` now."""
     if user is None or user.last_interaction_at is None or not user.subscribed:
         return 0
@@ -34,15 +50,25 @@ def custom_quota_left(user: User | None, now: datetime) -> int:
 
 
 async def reachable(
-    *, session: AsyncSession, people: Collection[User], now: datetime, template: bool
+    *,
+    session: AsyncSession,
+    people: Collection[Reader],
+    now: datetime,
+    template: bool,
+    waiting: Mapping[str, int] | None = None,
 ) -> set[str]:
     """The openids among `people` that a message queued now reaches soon: by customer service
-    with quota left for it after what already waits for them, else by a template message."""
+    with quota left for it after what already waits for them, else by a template message.
+
+    `waiting` (openid → messages queued and unsent), when the caller read it already, spares
+    the query."""
     following = [user for user in people if user.subscribed]
     if not following:
         return set()
     if template:
         return {user.openid for user in following}
+    if waiting is not None:
+        return {u.openid for u in following if custom_quota_left(u, now) > waiting.get(u.openid, 0)}
     # Each queued message of a user is sent as its own customer-service message when the
     # deliverer is kicked after each commit, so each uses one of the quota.
     rows = (
@@ -55,9 +81,9 @@ async def reachable(
             .group_by(col(OutboxMessage.openid))
         )
     ).all()
-    waiting = {str(openid): int(count) for openid, count in rows}
+    counted = {str(openid): int(count) for openid, count in rows}
     return {
         user.openid
         for user in following
-        if custom_quota_left(user, now) > waiting.get(user.openid, 0)
+        if custom_quota_left(user, now) > counted.get(user.openid, 0)
     }

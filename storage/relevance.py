@@ -8,9 +8,10 @@ so an offer of a task someone already took, or a reminder of a task given back, 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
@@ -90,17 +91,30 @@ STILL_TRUE = {
 }
 
 
-async def drop_stale(*, session: AsyncSession, now: datetime) -> int:
-    """Drop every claimable message whose purpose no longer holds; how many were dropped."""
+async def drop_stale(
+    *,
+    session: AsyncSession,
+    now: datetime,
+    openids: Collection[str] | None = None,
+    request_ids: Collection[int] | None = None,
+) -> int:
+    """Drop every claimable message (only of these readers, or about these requests) whose
+    purpose no longer holds; how many were dropped."""
     stale = or_(false(), *(and_(col(_Q.purpose) == p, ~holds()) for p, holds in STILL_TRUE.items()))
     claimable = or_(
         col(_Q.status) == "pending",
         and_(col(_Q.status) == "sending", col(_Q.lease_until) < now),
     )
+    readers = col(_Q.openid).in_(list(openids)) if openids is not None else true()
+    about = (
+        col(_Q.request_id).in_(list(request_ids))
+        if request_ids is not None
+        else col(_Q.request_id).is_not(None)
+    )
     return await affected(
         session,
         update(OutboxMessage)
-        .where(claimable, col(_Q.request_id).is_not(None), stale)
+        .where(readers, about, claimable, stale)
         .values(status="dropped", lease_until=None, last_error="no longer true when due")
         .execution_options(synchronize_session=False),
     )

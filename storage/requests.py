@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
-from storage import conversations
+from storage import conversations, relevance
 from storage.errors import Conflict, NotFound
 from storage.models import HelpRequest, RequestEvent, Status
 from storage.types import utcnow
 
+_TABLE = cast(Table, HelpRequest.__table__)  # type: ignore[attr-defined]
+_EVENTS = insert(cast(Table, RequestEvent.__table__))  # type: ignore[attr-defined]
 # An extra condition on the requests a query counts (a worker's scope), or None for all.
 Condition = ColumnElement[bool] | None
 
@@ -43,16 +46,40 @@ class NewRequest:
     phone: str | None = None
 
 
+# A new request comes back whole from its INSERT (RETURNING) as a loaded ORM object: no
+# unit-of-work flush, no model validation, no refresh (half the cost of session.add + flush).
+_NEW_FIELDS = (*NewRequest.__dataclass_fields__, "resident_id", "status", "tier", "offered_at")
+_CREATE = select(HelpRequest).from_statement(
+    insert(_TABLE).values({name: bindparam(name) for name in _NEW_FIELDS}).returning(*_TABLE.c)
+)
+
+
 async def create(
-    *, session: AsyncSession, resident_id: int, data: NewRequest, actor: str
+    *,
+    session: AsyncSession,
+    resident_id: int,
+    data: NewRequest,
+    actor: str,
+    status: str = Status.OPEN,
+    tier: int = 0,
+    offered_at: datetime | None = None,
+    then: Sequence[Event] = (),
 ) -> HelpRequest:
-    """Store a new open request and its first event; its id is its number."""
-    request = HelpRequest(resident_id=resident_id, status=Status.OPEN, **data.__dict__)
-    session.add(request)
-    await session.flush()
-    await add_event(
-        session=session, request=request, actor=actor, kind="created", to_status=Status.OPEN
-    )
+    """Store a new request and its first event; its id is its number.
+
+    A request routed before it is stored is born in the state routing chose (`status`, its
+    `tier` and `offered_at`, and `then` the events of how it got there): nobody else can see
+    it yet, so there is no race to guard."""
+    values = {
+        **asdict(data),
+        "resident_id": resident_id,
+        "status": status,
+        "tier": tier,
+        "offered_at": offered_at,
+    }
+    request = (await session.scalars(_CREATE, values)).one()
+    created = Event(actor=actor, kind="created", to_status=Status.OPEN)
+    await add_events(session=session, request=request, events=[created, *then])
     return request
 
 
@@ -62,6 +89,17 @@ async def get(*, session: AsyncSession, number: int) -> HelpRequest:
     if request is None:
         raise NotFound(f"no request #{number}")
     return request
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of a request's history, before it is written."""
+
+    actor: str
+    kind: str
+    from_status: str | None = None
+    to_status: str | None = None
+    note: str | None = None
 
 
 async def add_event(
@@ -75,17 +113,17 @@ async def add_event(
     note: str | None = None,
 ) -> None:
     """Append one entry to the request's history."""
-    assert request.id is not None
-    session.add(
-        RequestEvent(
-            request_id=request.id,
-            actor=actor,
-            kind=kind,
-            from_status=from_status,
-            to_status=to_status,
-            note=note,
-        )
+    await add_events(
+        session=session, request=request, events=[Event(actor, kind, from_status, to_status, note)]
     )
+
+
+async def add_events(
+    *, session: AsyncSession, request: HelpRequest, events: Sequence[Event]
+) -> None:
+    """Append entries to the request's history in one statement (Core: no ids to read back)."""
+    assert request.id is not None
+    await session.execute(_EVENTS, [{"request_id": request.id, **asdict(e)} for e in events])
 
 
 async def transition(
@@ -106,19 +144,27 @@ async def transition(
     """
     assert request.id is not None
     allowed = tuple(allowed)
-    conversations.forget(session)  # an acceptance or an ending opens or closes one
-    # Read before the UPDATE: the ORM brings the loaded object up to date with it.
+    if to in conversations.OPEN or any(status in conversations.OPEN for status in allowed):
+        conversations.forget(session)  # an acceptance or an ending opens or closes one
     before = request.status
-    result = await session.execute(
-        update(HelpRequest)
-        .where(col(HelpRequest.id) == request.id, col(HelpRequest.status).in_(allowed))
-        .values(status=to, **values)
-        .returning(col(HelpRequest.status))
-    )
-    if result.scalar_one_or_none() is None:
+    # On the table, not the entity: the row comes back whole (RETURNING) and is set on the
+    # loaded object as it is in the database, with no refresh after.
+    row = (
+        await session.execute(
+            update(_TABLE)
+            .where(_TABLE.c.id == request.id, _TABLE.c.status.in_(allowed))
+            .values(status=to, **values)
+            .returning(*_TABLE.c)
+        )
+    ).one_or_none()
+    if row is None:
         await session.refresh(request)
         raise Conflict(f"#{request.id} is {request.status}, not {'/'.join(allowed)}")
-    await session.refresh(request)
+    for name, value in row._mapping.items():
+        set_committed_value(request, name, value)
+    # What was queued about the request and is no longer true goes now, not at the
+    # deliverer's next sweep (storage/relevance.py).
+    await relevance.drop_stale(session=session, now=utcnow(), request_ids=[request.id])
     await add_event(
         session=session,
         request=request,
@@ -132,13 +178,18 @@ async def transition(
 
 
 async def of_resident(
-    *, session: AsyncSession, resident_id: int, statuses: Sequence[str] = ACTIVE
+    *,
+    session: AsyncSession,
+    resident_id: int,
+    statuses: Sequence[str] = ACTIVE,
+    limit: int | None = None,
 ) -> list[HelpRequest]:
-    """A resident's requests in these states, newest first."""
+    """A resident's requests in these states, newest first (the newest `limit`)."""
     rows = await session.scalars(
         select(HelpRequest)
         .where(col(HelpRequest.resident_id) == resident_id, col(HelpRequest.status).in_(statuses))
         .order_by(col(HelpRequest.id).desc())
+        .limit(limit)
     )
     return list(rows)
 

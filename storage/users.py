@@ -6,18 +6,16 @@ import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
-from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import col
 
 from storage.errors import NotFound
 from storage.models import User
-from storage.sql import Executor, Prepared, backend, insert_for
+from storage.sql import Executor, backend, insert_for
 
 # Interactions that open WeChat's 48-hour customer-service window (shared/spec/wechat.md).
 WINDOW_KINDS = ("message", "click", "follow")
@@ -63,16 +61,6 @@ def _window_statement(follow: bool, among: Any) -> Any:
 _LOAD = {lock: _load_statement(lock) for lock in (False, True)}
 _AMONG = _USERS.c.openid.in_(bindparam("openids", expanding=True))
 _OPEN_WINDOW = {follow: _window_statement(follow, _AMONG) for follow in (False, True)}
-# On SQLite the openids go as one JSON array, so the statement's text never changes and it
-# can be compiled once (storage.sql.Prepared).
-_AMONG_JSON = _USERS.c.openid.in_(
-    select(func.json_each(bindparam("openids_json")).table_valued("value").c.value)
-)
-
-
-@cache
-def _sqlite_window(dialect: Dialect, follow: bool) -> Prepared:
-    return Prepared(_window_statement(follow, _AMONG_JSON), dialect)
 
 
 async def touch(
@@ -121,10 +109,6 @@ async def _touch_kind(
 ) -> dict[str, Arrival]:
     if kind is None:
         rows = await session.execute(_LOAD[lock], {"openids": openids})
-    elif isinstance(session, AsyncConnection) and session.dialect.name == "sqlite":
-        prepared = _sqlite_window(session.dialect, kind == "follow")
-        values = {"openids_json": json.dumps(openids), "at": at, "kind": kind}
-        return {row[1]: Arrival(*row) for row in await prepared.rows(session, values)}
     else:
         params = {"openids": openids, "at": at, "kind": kind}
         rows = await session.execute(_OPEN_WINDOW[kind == "follow"], params)
@@ -139,6 +123,14 @@ def loaded(*, session: AsyncSession, user_id: int) -> User | None:
         return None
     found = held.get(identity_key(User, user_id))
     return found if isinstance(found, User) else None
+
+
+async def load(*, session: AsyncSession, user_ids: Collection[int]) -> list[User]:
+    """Read these users in one statement: by_id finds them in the session for as long as
+    the caller holds the list (the session holds its objects weakly)."""
+    if not user_ids:
+        return []
+    return list(await session.scalars(select(User).where(col(User.id).in_(set(user_ids)))))
 
 
 async def by_openids(

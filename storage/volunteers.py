@@ -5,15 +5,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, bindparam, exists, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.availability import is_available
 from storage.errors import NotFound
-from storage.models import Community, Compound, HelpRequest, Status, User, Volunteer
+from storage.models import (
+    Community,
+    Compound,
+    HelpRequest,
+    Offer,
+    OutboxMessage,
+    Status,
+    User,
+    Volunteer,
+)
 from storage.org import Place
 
 TIERS = ("compound", "community", "street")
@@ -91,33 +101,43 @@ async def sign_up(
     return volunteer
 
 
-async def open_tasks(*, session: AsyncSession, volunteer_ids: Sequence[int]) -> dict[int, int]:
-    """How many accepted, unfinished tasks each of these volunteers has."""
-    if not volunteer_ids:
-        return {}
-    rows = await session.execute(
-        select(col(HelpRequest.volunteer_id), func.count())
-        .where(
-            col(HelpRequest.volunteer_id).in_(volunteer_ids),
-            col(HelpRequest.status) == Status.ACCEPTED,
-        )
-        .group_by(col(HelpRequest.volunteer_id))
-    )
-    return {int(vid): int(n) for vid, n in rows.all()}
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Candidate:
-    volunteer: Volunteer
-    user: User  # whose 48-hour window decides whether an offer reaches them now
+    """A volunteer who could take a request, with what routing weighs and what decides
+    whether a message reaches them now (storage/reach.py)."""
+
+    volunteer_id: int
+    openid: str
     tier: int  # 0 the request's compound, 1 its community, 2 its street
     open_tasks: int
     same_building: bool
+    last_tasked_at: datetime | None
+    rating: float
+    subscribed: bool
+    last_interaction_at: datetime | None
+    last_interaction_kind: str | None
+    cs_sent_since_interaction: int
+    waiting: int  # messages queued for them and not yet sent (0 unless asked for)
 
-    @property
-    def rating(self) -> float:
-        v = self.volunteer
-        return v.rating_sum / v.rating_count if v.rating_count else 0.0
+
+_ACCEPTED_LOAD = (
+    select(func.count())
+    .where(
+        col(HelpRequest.volunteer_id) == col(Volunteer.id),
+        col(HelpRequest.status) == Status.ACCEPTED,
+    )
+    .correlate(Volunteer)
+    .scalar_subquery()
+)
+_WAITING = (
+    select(func.count())
+    .where(
+        col(OutboxMessage.openid) == col(User.openid),
+        col(OutboxMessage.status).in_(("pending", "sending")),
+    )
+    .correlate(User)
+    .scalar_subquery()
+)
 
 
 async def candidates(
@@ -128,49 +148,113 @@ async def candidates(
     building: str | None,
     local_at: datetime,
     has_time: bool,
-    exclude: Sequence[int] = (),
+    not_asked_for: int | None = None,
+    count_waiting: bool = False,
 ) -> list[Candidate]:
-    """Volunteers who could take a request, nearest tier first and best first within a tier."""
-    rows = await session.execute(
-        select(Volunteer, User, col(Compound.community_id))
-        .join(User, col(Volunteer.user_id) == User.id)
-        .join(Compound, col(Volunteer.compound_id) == Compound.id)
-        .join(Community, col(Compound.community_id) == Community.id)
-        .where(
-            col(Community.street_id) == place.street_id,
-            col(Volunteer.active),
-            ~col(Volunteer.paused),
-        )
-    )
-    pool = [
-        (v, user, community_id)
-        for v, user, community_id in rows.all()
-        if v.id not in exclude
-        and category in v.skills.split("|")
-        and is_available(v.availability.split("|"), local_at, has_time)
-    ]
-    loads = await open_tasks(session=session, volunteer_ids=[v.id for v, _, _ in pool if v.id])
+    """Volunteers who could take a request, nearest tier first and best first within a tier.
+
+    One statement: skills, load and (with `not_asked_for`, a request's number) the offers
+    already made are decided in SQL; `count_waiting` adds each one's queued messages."""
+    query = _candidates_statement(not_asked_for is not None, count_waiting)
+    params = {"street_id": place.street_id, "skill": f"|{category}|", "request_id": not_asked_for}
     found = []
-    for volunteer, user, community_id in pool:
-        load = loads.get(volunteer.id or 0, 0)
-        if load >= volunteer.task_limit:
+    for (
+        vid,
+        compound_id,
+        own_building,
+        availability,
+        last,
+        rating_sum,
+        rating_count,
+        openid,
+        subscribed,
+        interaction_at,
+        interaction_kind,
+        cs_sent,
+        community_id,
+        load,
+        waiting,
+    ) in await session.execute(query, params):
+        if not is_available(availability.split("|"), local_at, has_time):
             continue
-        if volunteer.compound_id == place.compound_id:
+        if compound_id == place.compound_id:
             tier = 0
         elif community_id == place.community_id:
             tier = 1
         else:
             tier = 2
-        same = tier == 0 and building is not None and volunteer.building == building
-        found.append(Candidate(volunteer, user, tier, load, same))
+        found.append(
+            Candidate(
+                volunteer_id=vid,
+                openid=openid,
+                tier=tier,
+                open_tasks=load,
+                same_building=tier == 0 and building is not None and own_building == building,
+                last_tasked_at=last,
+                rating=rating_sum / rating_count if rating_count else 0.0,
+                subscribed=subscribed,
+                last_interaction_at=interaction_at,
+                last_interaction_kind=interaction_kind,
+                cs_sent_since_interaction=cs_sent,
+                waiting=waiting,
+            )
+        )
     found.sort(key=_rank_key)
     return found
+
+
+@cache
+def _candidates_statement(asked: bool, waiting: bool) -> Any:
+    # Built once for each shape: a statement this size costs more to build than to run.
+    skilled = (literal("|") + col(Volunteer.skills) + literal("|")).contains(bindparam("skill"))
+    query = (
+        select(
+            col(Volunteer.id),
+            col(Volunteer.compound_id),
+            col(Volunteer.building),
+            col(Volunteer.availability),
+            col(Volunteer.last_tasked_at),
+            col(Volunteer.rating_sum),
+            col(Volunteer.rating_count),
+            col(User.openid),
+            col(User.subscribed),
+            col(User.last_interaction_at),
+            col(User.last_interaction_kind),
+            col(User.cs_sent_since_interaction),
+            col(Compound.community_id),
+            _ACCEPTED_LOAD,
+            _WAITING if waiting else literal(0),
+        )
+        .join(User, col(Volunteer.user_id) == User.id)
+        .join(Compound, col(Volunteer.compound_id) == Compound.id)
+        .join(Community, col(Compound.community_id) == Community.id)
+        .where(
+            col(Community.street_id) == bindparam("street_id"),
+            col(Volunteer.active),
+            ~col(Volunteer.paused),
+            skilled,
+            col(Volunteer.task_limit) > _ACCEPTED_LOAD,
+        )
+    )
+    if asked:
+        # Offers not to make again: asked and still deciding, or who said no (or took it).
+        query = query.where(
+            ~exists().where(
+                col(Offer.request_id) == bindparam("request_id"),
+                col(Offer.volunteer_id) == col(Volunteer.id),
+                or_(
+                    col(Offer.outcome).is_(None),
+                    col(Offer.outcome).in_(("declined", "accepted")),
+                ),
+            )
+        )
+    return query
 
 
 def _rank_key(candidate: Candidate) -> tuple[int, bool, int, float, float]:
     # Nearest tier, then same building, then fewer open tasks, then least recently tasked
     # (never tasked comes first), then better rating.
-    last = candidate.volunteer.last_tasked_at
+    last = candidate.last_tasked_at
     return (
         candidate.tier,
         not candidate.same_building,

@@ -38,7 +38,14 @@ def serve(config: Config, *, scheduler: bool) -> int:
         )
 
     app.on_startup.append(announce)
-    web.run_app(app, host=config.server.host, port=config.server.port, print=None, access_log=None)
+    web.run_app(
+        app,
+        host=config.server.host,
+        port=config.server.port,
+        reuse_port=config.server.reuse_port or None,
+        print=None,
+        access_log=None,
+    )
     return 0
 
 

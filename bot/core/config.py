@@ -88,6 +88,7 @@ class ServerConfig(Section):
     reply_deadline: Duration = timedelta(seconds=4)
     replay_window: Duration = timedelta(minutes=5)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    reuse_port: bool = False
 
 
 class DatabaseConfig(Section):

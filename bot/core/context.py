@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -18,6 +19,16 @@ class Notify(Protocol):
     async def __call__(
         self,
         openid: str,
+        text: str,
+        *,
+        expires_at: datetime | None = None,
+        request_id: int | None = None,
+        purpose: str | None = None,
+    ) -> None: ...
+
+    async def many(
+        self,
+        openids: Iterable[str],
         text: str,
         *,
         expires_at: datetime | None = None,
@@ -53,16 +64,21 @@ class Ctx:
         text: str,
         *,
         about: HelpRequest | RosterEntry | None = None,
+        community_id: int | None = None,
         request_id: int | None = None,
         purpose: str | None = None,
     ) -> None:
         """Message the street-wide duty workers (`[admin] openids`) and, for news about a
-        request (or a listed volunteer), the linked workers of its community."""
+        request (or a listed volunteer), the linked workers of its community (`community_id`
+        when the caller knows it already)."""
         openids = list(self.config.admin.openids)
-        if about is not None:
+        if community_id is not None:
+            openids += await accounts.linked_openids(
+                session=self.session, community_id=community_id
+            )
+        elif about is not None:
             openids += await community_workers(session=self.session, compound_id=about.compound_id)
-        for openid in dict.fromkeys(openids):
-            await self.notify(openid, text, request_id=request_id, purpose=purpose)
+        await self.notify.many(openids, text, request_id=request_id, purpose=purpose)
 
 
 async def community_workers(*, session: AsyncSession, compound_id: int | None) -> list[str]:
@@ -90,12 +106,25 @@ class Notifier:
         request_id: int | None = None,
         purpose: str | None = None,
     ) -> None:
-        await outbox.enqueue(
+        await self.many(
+            [openid], text, expires_at=expires_at, request_id=request_id, purpose=purpose
+        )
+
+    async def many(
+        self,
+        openids: Iterable[str],
+        text: str,
+        *,
+        expires_at: datetime | None = None,
+        request_id: int | None = None,
+        purpose: str | None = None,
+    ) -> None:
+        """The same message to several people, queued in one statement."""
+        self.queued += await outbox.enqueue_many(
             session=self._session,
-            openid=openid,
+            openids=openids,
             text=text,
             expires_at=expires_at,
             request_id=request_id,
             purpose=purpose,
         )
-        self.queued += 1

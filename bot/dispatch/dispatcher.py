@@ -26,16 +26,17 @@ from bot.core.config import Config
 from bot.core.context import Ctx, Notifier
 from bot.core.inbound import Inbound
 from bot.core.router import Lazy, Router
+from bot.dispatch.batching import HEAVY_INTENTS, next_batch
 from bot.dispatch.understanding import KnownPlaces, TextParser
 from nlp import Parse
 from storage import accounts, messages, outbox, users, volunteers
-from storage.db import Database, Lane
+from storage.db import Database
 from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
 
 SORRY = "抱歉，系统暂时出了点问题，请稍后再发一次。"
-MAX_BATCH = 64
+SMALL_TALK = frozenset({"greeting", "thanks"})
 
 
 @dataclass
@@ -49,6 +50,14 @@ class _Job:
     @property
     def key(self) -> str:
         return self.inbound.dedup_key
+
+    @property
+    def sender(self) -> str:
+        return self.inbound.openid
+
+    @property
+    def heavy(self) -> bool:
+        return self.parse is not None and self.parse.intent in HEAVY_INTENTS
 
 
 class Dispatcher:
@@ -69,7 +78,6 @@ class Dispatcher:
         self.places = parser if isinstance(parser, KnownPlaces) else KnownPlaces(parser)
         self.parser = self.places.parser
         self.on_queued = on_queued
-        self._lane = Lane(db)  # batches run one at a time
         self._tz = config.org.tz
         self._clock: tuple[float, datetime] = (0.0, datetime.min)
         self._pending: list[_Job] = []
@@ -128,7 +136,7 @@ class Dispatcher:
         # instead of each starting a transaction of its own.
         await asyncio.sleep(0)
         while self._pending:
-            jobs, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+            jobs, self._pending = next_batch(self._pending)
             self._running = jobs
             try:
                 await self._run(jobs, optimistic=True)
@@ -151,7 +159,9 @@ class Dispatcher:
         # Optimistic batches skip looking for earlier copies: a copy makes the final insert of
         # the keys fail, and the batch is then retried one message at a time, looking.
         now = utcnow()
-        async with self._lane.transaction() as (conn, session):
+        async with self.db.transaction() as session:
+            # The dispatcher's own statements need no ORM: they run on the connection.
+            conn = await session.connection()
             if await self.places.catch_up(conn):
                 # A compound added since these were parsed (at arrival) may be named in them.
                 for job in jobs:
@@ -171,12 +181,23 @@ class Dispatcher:
                 kind = job.inbound.interaction
                 arrivals[job.inbound.openid] = kind or arrivals.get(job.inbound.openid)
             people = await users.touch(session=conn, arrivals=arrivals, at=now)
+            # Most handlers but small talk's take the sender's whole record: read them all at
+            # once here rather than one statement each, held until the batch ends.
+            held = await users.load(
+                session=session,
+                user_ids=[
+                    people[job.inbound.openid].id
+                    for job in fresh.values()
+                    if not _small_talk(job, people[job.inbound.openid])
+                ],
+            )
             notify = Notifier(session)
             ctx = Ctx(session=session, config=self.config, notify=notify, now=now)
             replies: dict[str, str] = {}
             for key, job in fresh.items():
                 replies[key] = await self._route(ctx, job, people[job.inbound.openid])
             await messages.record(session=conn, replies=replies)
+            del held
             for key, record in seen.items():
                 replies[key] = await self._copy_reply(session, record)
         for job in jobs:
@@ -235,14 +256,13 @@ class Dispatcher:
         return record.reply or "" if delivery in (None, "passive") else ""
 
     async def close(self) -> None:
-        """Finish the batch under way and its late replies, and give back the connection."""
+        """Finish the batch under way and its late replies."""
         if self._drainer is not None:
             await asyncio.gather(self._drainer, return_exceptions=True)
         if self._late:
             await asyncio.wait(self._late, timeout=10)
         if self._watchdog is not None:
             self._watchdog.cancel()
-        await self._lane.close()
 
     async def _send_late(self, inbound: Inbound, reply: str) -> None:
         """The passive reply missed WeChat's deadline: send it through the outbox instead."""
@@ -260,6 +280,11 @@ class Dispatcher:
             return
         if queued:
             self.on_queued()
+
+
+def _small_talk(job: _Job, arrival: users.Arrival) -> bool:
+    # What is answered without the sender's record: a greeting or thanks, no question pending.
+    return job.parse is not None and job.parse.intent in SMALL_TALK and not arrival.dialog_flow
 
 
 def _fail(job: _Job, exc: BaseException) -> None:

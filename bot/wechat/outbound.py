@@ -42,6 +42,9 @@ RECHECK = timedelta(hours=6)
 # An interaction being committed while we read users is at most this old (WeChat's 5 s deadline).
 INTERACTION_GRACE = timedelta(seconds=10)
 MAX_ROUNDS = 20  # batches per run, so stop() is never kept waiting by a long backlog
+# Every claim drops what it takes that is no longer true; all that is queued is swept this
+# often, as it reads every queued message (storage/delivery.py: claim_due).
+SWEEP_EVERY = timedelta(seconds=10)
 PAUSING = (WeChatUnavailable, WeChatRateLimited)  # WeChat as a whole asks us to wait
 
 
@@ -105,6 +108,7 @@ class Deliverer(Background):
         self._max_attempts = max(1, max_attempts)
         self._retry_base = retry_base
         self._retry_cap = retry_cap
+        self._swept: datetime | None = None
 
     # --- one run -----------------------------------------------------------------------------
 
@@ -121,14 +125,18 @@ class Deliverer(Background):
 
     async def _batch(self) -> tuple[int, bool]:
         claimed_at = self._clock()
+        sweep = self._swept is None or claimed_at - self._swept >= SWEEP_EVERY
         async with self._db.transaction() as session:
             claimed = await delivery.claim_due(
                 session=session,
                 now=claimed_at,
                 lease=self._lease,
                 users_limit=self._users_per_batch,
+                sweep=sweep,
             )
             people = await users.by_openids(session=session, openids={m.openid for m in claimed})
+        if sweep:
+            self._swept = claimed_at
         by_user: dict[str, list[OutboxMessage]] = {}
         for message in claimed:
             by_user.setdefault(message.openid, []).append(message)

@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from storage import messages, migrate, users
-from storage.db import Database, Lane, open_database
+from storage.db import Database, open_database
 from storage.models import ProcessedMessage
 from storage.types import utcnow
 
@@ -41,13 +41,11 @@ def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
-async def test_begin_and_deferred_writes_ride_with_other_statements(
-    sqlite_db: Database, trips: list[str]
-) -> None:
+async def test_begin_rides_with_the_first_statement(sqlite_db: Database, trips: list[str]) -> None:
     async with sqlite_db.transaction() as session:
         await session.execute(text("SELECT 1"))  # BEGIN IMMEDIATE goes with this one
-        await messages.record(session=session, replies={"u:1": "hi"})  # rides with COMMIT
-    assert trips == ["_run", "_commit"]
+        await messages.record(session=session, replies={"u:1": "hi"})
+    assert trips == ["_run", "_run", "commit"]
     async with sqlite_db.transaction() as session:
         assert list(await messages.existing(session=session, keys={"u:1"})) == ["u:1"]
 
@@ -60,9 +58,7 @@ async def test_a_transaction_without_statements_costs_no_trip(
     assert trips == []
 
 
-async def test_a_deferred_write_that_fails_fails_the_commit_and_undoes_the_transaction(
-    sqlite_db: Database,
-) -> None:
+async def test_a_write_that_fails_undoes_the_transaction(sqlite_db: Database) -> None:
     async with sqlite_db.transaction() as session:
         await messages.record(session=session, replies={"u:1": "first"})
     with pytest.raises(IntegrityError):
@@ -77,19 +73,6 @@ async def test_a_deferred_write_that_fails_fails_the_commit_and_undoes_the_trans
     assert streets == 0 and found["u:1"].reply == "first"
     async with sqlite_db.transaction() as session:
         assert set(await messages.existing(session=session, keys={"u:1", "u:2"})) == {"u:1", "u:2"}
-
-
-async def test_a_rolled_back_transaction_drops_its_deferred_writes(sqlite_db: Database) -> None:
-    class Abandon(Exception):
-        pass
-
-    with pytest.raises(Abandon):
-        async with sqlite_db.transaction() as session:
-            await session.execute(text("SELECT 1"))
-            await messages.record(session=session, replies={"u:gone": "x"})
-            raise Abandon
-    async with sqlite_db.transaction() as session:
-        assert await messages.existing(session=session, keys={"u:gone"}) == {}
 
 
 async def test_two_connections_still_queue_as_writers(sqlite_url: str) -> None:
@@ -112,26 +95,24 @@ async def test_two_connections_still_queue_as_writers(sqlite_url: str) -> None:
         await second.close()
 
 
-async def test_keys_recorded_on_a_connection_go_to_the_driver_and_ride_with_commit(
+async def test_keys_recorded_on_a_connection_take_one_trip(
     sqlite_db: Database, trips: list[str]
 ) -> None:
-    lane = Lane(sqlite_db)
-    try:
-        async with lane.transaction() as (conn, _):
-            await messages.record(session=conn, replies={"u:1": "您好", "u:2": ""})
-        assert trips == ["_commit"]
-        with pytest.raises(IntegrityError):
-            async with lane.transaction() as (conn, _):
-                await messages.record(session=conn, replies={"u:3": "x", "u:1": "again"})
+    async with sqlite_db.transaction() as session:
+        conn = await session.connection()
+        await messages.record(session=conn, replies={"u:1": "您好", "u:2": ""})
+    assert trips == ["_run", "commit"]
+    with pytest.raises(IntegrityError):
         async with sqlite_db.transaction() as session:
-            found = await messages.existing(session=session, keys={"u:1", "u:2", "u:3"})
-        assert {key: row.reply for key, row in found.items()} == {"u:1": "您好", "u:2": ""}
-        assert found["u:1"].delivery is None
-        async with sqlite_db.transaction() as session:
-            stamps = (await session.scalars(select(ProcessedMessage.created_at))).all()
-        assert all(abs(utcnow() - stamp) < timedelta(minutes=1) for stamp in stamps)
-    finally:
-        await lane.close()
+            conn = await session.connection()
+            await messages.record(session=conn, replies={"u:3": "x", "u:1": "again"})
+    async with sqlite_db.transaction() as session:
+        found = await messages.existing(session=session, keys={"u:1", "u:2", "u:3"})
+    assert {key: row.reply for key, row in found.items()} == {"u:1": "您好", "u:2": ""}
+    assert found["u:1"].delivery is None
+    async with sqlite_db.transaction() as session:
+        stamps = (await session.scalars(select(ProcessedMessage.created_at))).all()
+    assert all(abs(utcnow() - stamp) < timedelta(minutes=1) for stamp in stamps)
 
 
 async def test_touch_on_a_connection_converts_like_the_orm(sqlite_db: Database) -> None:
@@ -144,12 +125,9 @@ async def test_touch_on_a_connection_converts_like_the_orm(sqlite_db: Database) 
             session=session, user=user, flow="signup", state="skills", expires_at=expires
         )
         user.subscribed = False
-    lane = Lane(sqlite_db)
-    try:
-        async with lane.transaction() as (conn, _):
-            found = await users.touch(session=conn, arrivals={"o1": "follow"}, at=at)
-    finally:
-        await lane.close()
+    async with sqlite_db.transaction() as session:
+        conn = await session.connection()
+        found = await users.touch(session=conn, arrivals={"o1": "follow"}, at=at)
     assert found["o1"] == users.Arrival(arrival.id, "o1", "signup", "skills", None, expires)
     async with sqlite_db.transaction() as session:
         user = await users.by_id(session=session, user_id=arrival.id)
@@ -157,14 +135,13 @@ async def test_touch_on_a_connection_converts_like_the_orm(sqlite_db: Database) 
     assert user.subscribed and user.cs_sent_since_interaction == 0
 
 
-async def test_nothing_deferred_outlives_its_connections_turn(
+async def test_no_unsent_begin_outlives_its_connections_turn(
     sqlite_db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with sqlite_db.engine.connect() as conn:
         raw = await conn.get_raw_connection()
-        raw.dbapi_connection.deferred.append(  # type: ignore[union-attr]
-            ("INSERT INTO street (name) VALUES ('stray')", None, False)
-        )
-    assert "dropping 1 deferred" in caplog.text
-    async with sqlite_db.transaction() as session:
-        assert (await session.execute(text("SELECT count(*) FROM street"))).scalar() == 0
+        raw.dbapi_connection.begin_pending = True  # type: ignore[union-attr]
+    assert "dropping a BEGIN never sent" in caplog.text
+    async with sqlite_db.engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        assert raw.dbapi_connection.begin_pending is False  # type: ignore[union-attr]

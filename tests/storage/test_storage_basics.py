@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, PendingRollbackError
 
 from storage import delivery, messages, migrate, org, outbox, users
-from storage.db import Database, Lane, open_database
+from storage.db import Database, open_database
 from storage.models import Street
 from storage.types import utcnow
 
@@ -151,7 +151,9 @@ async def test_outbox_lease_has_one_taker(db: Database) -> None:
         assert [(r.id, r.attempts) for r in again] == [(1, 1)]
 
 
-async def test_a_lane_commits_rolls_back_and_replaces_a_broken_connection(db: Database) -> None:
+async def test_a_transaction_commits_rolls_back_and_replaces_a_broken_connection(
+    db: Database,
+) -> None:
     class Abandon(Exception):
         pass
 
@@ -159,31 +161,27 @@ async def test_a_lane_commits_rolls_back_and_replaces_a_broken_connection(db: Da
         async with db.transaction() as session:
             return set(await session.scalars(select(Street.name)))
 
-    lane = Lane(db)
-    try:
-        async with lane.transaction() as (_, session):
-            session.add(Street(name="A"))  # an ORM change, flushed when the block ends
-        with pytest.raises(Abandon):
-            async with lane.transaction() as (_, session):
-                session.add(Street(name="B"))
-                await session.flush()
-                raise Abandon
-        assert await streets() == {"A"}
+    async with db.transaction() as session:
+        session.add(Street(name="A"))  # an ORM change, flushed when the block ends
+    with pytest.raises(Abandon):
+        async with db.transaction() as session:
+            session.add(Street(name="B"))
+            await session.flush()
+            raise Abandon
+    assert await streets() == {"A"}
 
-        # The connection breaks (here: the server ends it, as in a restart): the transaction
-        # it caught fails, and the lane's next one runs on a new connection.
-        with pytest.raises((DBAPIError, PendingRollbackError)):
-            async with lane.transaction() as (_, session):
-                if db.is_sqlite:
-                    await (await session.connection()).invalidate()
-                else:
-                    backend = (await session.execute(text("SELECT pg_backend_pid()"))).scalar()
-                    async with db.engine.connect() as other:
-                        await other.execute(text(f"SELECT pg_terminate_backend({backend})"))
-                session.add(Street(name="lost"))
-                await session.flush()
-        async with lane.transaction() as (_, session):  # and the next one has a new connection
-            session.add(Street(name="C"))
-        assert await streets() == {"A", "C"}
-    finally:
-        await lane.close()
+    # The connection breaks (here: the server ends it, as in a restart): the transaction
+    # it caught fails, and the next one runs on a new connection.
+    with pytest.raises((DBAPIError, PendingRollbackError)):
+        async with db.transaction() as session:
+            if db.is_sqlite:
+                await (await session.connection()).invalidate()
+            else:
+                backend = (await session.execute(text("SELECT pg_backend_pid()"))).scalar()
+                async with db.engine.connect() as other:
+                    await other.execute(text(f"SELECT pg_terminate_backend({backend})"))
+            session.add(Street(name="lost"))
+            await session.flush()
+    async with db.transaction() as session:  # and the next one has a new connection
+        session.add(Street(name="C"))
+    assert await streets() == {"A", "C"}

@@ -30,13 +30,14 @@ def test_environment_overrides_the_file() -> None:
         env={
             "JINLIN_WECHAT__SECRET": "s3cret",
             "JINLIN_SERVER__PORT": "9001",
+            "JINLIN_SERVER__REUSE_PORT": "true",
             "JINLIN_ADMIN__OPENIDS": "o1, o2",
             "JINLIN_ROUTING__OFFER_TIMEOUT": "90s",
             "JINLIN_CONFIG": "ignored.toml",
         },
     )
     assert config.wechat.secret == "s3cret"
-    assert config.server.port == 9001
+    assert config.server.port == 9001 and config.server.reuse_port
     assert config.admin.openids == ["o1", "o2"]
     assert config.routing.offer_timeout == timedelta(seconds=90)
 
