@@ -1,8 +1,9 @@
 """Where the rules, the learned scorer and the danger detector each have the last word.
 
-Rules keep commands (5星, 接单 12) and slots; the danger detector decides emergencies,
-erring towards them; the scorer decides intent, category and urgency where the rules are
-unsure. The thresholds were chosen by cross-validation (python -m nlp.evaluate).
+Rules keep commands (5星, 接单 12) and slots; a message is an emergency when the danger
+detector finds a sign of danger now, or, where the detector found no sign at all, when the
+scorer's emergency head is sure enough; the scorer decides intent and category where the
+rules are unsure. The thresholds were chosen by cross-validation (python -m nlp.evaluate).
 """
 
 from __future__ import annotations
@@ -19,14 +20,13 @@ OVERRULE_CUE = 0.5
 # at least this probability.
 KEEP_PRECEDENCE = 0.1
 # Below this confidence in its intent, the parse is not sure: the bot asks before acting.
-# In cross-validation 3% of messages fall below it, a third of them wrongly read (of the
-# rest, 4%).
 SURE = 0.6
-# The scorer alone makes a request an emergency at this probability (the detector, with
-# its guards, does most of the work; this catches what its table lacks).
-EMERGENCY = 0.15
-# A message with a danger sign stays a request for help unless the scorer is this sure it is
-# something else (a volunteer's report, a cancellation).
+# The scorer alone makes a message an emergency at this probability, where the detector
+# found no sign (not even a doubted one). Chosen by cross-validation: the lowest threshold
+# whose false emergencies stay near 1% of the other messages (see nlp.evaluate).
+EMERGENCY = 0.3
+# An emergency stays a request for help unless the scorer is this sure it is something
+# else (a volunteer's report, a cancellation).
 KEEP_OTHER = 0.9
 # Intents a volunteer or resident sends about help already under way.
 _ABOUT_A_TASK = frozenset(
@@ -41,23 +41,33 @@ class Intent(NamedTuple):
     sure: bool
 
 
-def choose_intent(rule: RuleIntent, guesses: Scores | None, danger: Danger | None) -> Intent:
-    """The intent of a message from the rules' and the scorer's."""
+def is_emergency(guesses: Scores | None, danger: Danger | None) -> bool:
+    """Whether a message reports danger now.
+
+    The detector's guards (a worry, a past or handled danger, a drill) are final: the scorer
+    speaks only where the detector found no sign at all, and it errs towards emergency too.
+    """
+    if danger is not None:
+        return danger.now
+    return guesses is not None and guesses["emergency"].probability("yes") >= EMERGENCY
+
+
+def choose_intent(rule: RuleIntent, guesses: Scores | None, emergency: bool) -> Intent:
+    """The intent of a message from the rules' and the scorer's; an emergency is always sure
+    (it must never wait for an answer)."""
     if guesses is None:
-        return Intent(rule.name, True)
+        return Intent("request_help" if emergency else rule.name, True)
     guess = guesses["intent"]
-    if danger and danger.now:
+    if emergency:
         keep = guess.label in _ABOUT_A_TASK and guess.confidence >= KEEP_OTHER
         return Intent(guess.label if keep else "request_help", True)
     if rule.strength == "command":
         return Intent(rule.name, True)
     if rule.strength == "cue" and guess.confidence < OVERRULE_CUE:
         return Intent(rule.name, True)
-    # Sure when the scorer is, when the rules found the same by a word of their own, or
-    # when the message may be an emergency (which must never wait for an answer).
+    # Sure when the scorer is, or when the rules found the same by a word of their own.
     agreed = rule.name == guess.label and rule.strength != "fallback"
-    sure = guess.confidence >= SURE or agreed or _maybe_emergency(guesses, danger)
-    return Intent(guess.label, sure)
+    return Intent(guess.label, guess.confidence >= SURE or agreed)
 
 
 def choose_category(
@@ -79,18 +89,7 @@ def choose_category(
     return guess.label
 
 
-def choose_urgency(rule: str, guesses: Scores | None, danger: Danger | None) -> str:
-    """The urgency of a help request, from the rules' reading (urgent words, today)."""
-    if danger and danger.now:
-        return "emergency"
-    if guesses is None:
-        return rule
-    if danger is None and guesses["urgency"].probability("emergency") >= EMERGENCY:
-        return "emergency"  # what the table lacks; never where its guards doubted a sign
-    return rule
-
-
-def _maybe_emergency(guesses: Scores, danger: Danger | None) -> bool:
-    if danger is not None:
-        return danger.now
-    return guesses["urgency"].probability("emergency") >= EMERGENCY
+def choose_urgency(rule: str, emergency: bool) -> str:
+    """The urgency of a help request: emergency, else the rules' reading (urgent words,
+    help wanted today)."""
+    return "emergency" if emergency else rule

@@ -34,12 +34,6 @@ class Danger:
     # The danger is over or handled (找到了, 火灭了): a report of that is cancel_request.
     over: bool
 
-    def tags(self) -> list[str]:
-        """Feature tags for the learned scorer."""
-        tags = [f"d:{sign}" for sign in self.signs]
-        tags.append("d:now" if self.now else "d:over" if self.over else "d:not_now")
-        return tags
-
 
 @dataclass(frozen=True, slots=True)
 class _Sign:
@@ -140,7 +134,9 @@ class DangerDetector:
         """Whether a worry word (万一, 怕) comes shortly before the offset in its clause, or
         a negation (点不着火, 没有燃气味) right before it."""
         before = self._clause_before(text, offset)
-        return before.endswith(self._negations) or any(word in before for word in self._worry)
+        # 是不是漏气了 asks whether it leaks: a question is no denial.
+        denied = before.endswith(self._negations) and not before.endswith("是不是")
+        return denied or any(word in before for word in self._worry)
 
     def _before(self, text: str, offset: int, words: tuple[str, ...]) -> bool:
         """Whether one of the words comes shortly before the offset in its clause."""

@@ -114,13 +114,14 @@ class LinearScorer:
     def score_message(self, clean: str, tags: Iterable[str]) -> Scores:
         """score(message_features(clean, tags)), without building the feature list.
 
-        Characters and bigrams are looked up as they are; a cue tag, never two characters
-        long, in its own table without the prefix (tests check the two ways agree).
+        Runs of one to three characters are looked up as they are; a cue tag in its own
+        table without the prefix (tests check the two ways agree).
         """
         get = self._table.get
         text = f" {clean} "
         packed = list(filter(None, map(get, clean)))
         packed += filter(None, map(get, [text[i : i + 2] for i in range(len(text) - 1)]))
+        packed += filter(None, map(get, [text[i : i + 3] for i in range(len(text) - 2)]))
         packed += filter(None, map(self._cues.get, tags))
         return self._scores(packed)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from nlp import Parser
-from nlp.combine import SURE, choose_intent
+from nlp.combine import EMERGENCY, SURE, choose_intent, is_emergency
 from nlp.danger import Danger
 from nlp.evaluate import Scores, cross_validate, evaluate_test_part
 from nlp.features import message_features
@@ -55,7 +55,7 @@ def test_whole_parser_cross_validates(cross_validation: dict[str, Scores]) -> No
 
 def test_combination_beats_either_alone(cross_validation: dict[str, Scores]) -> None:
     whole, model, rules = (cross_validation[k] for k in ("parser", "model", "rules"))
-    for field in ("intent", "category", "urgency"):
+    for field in ("intent", "category"):
         assert whole.accuracy[field] >= model.accuracy[field], field
         assert whole.accuracy[field] >= rules.accuracy[field], field
     assert whole.recall >= max(model.recall, rules.recall)
@@ -143,7 +143,7 @@ class _Guesses:
     def __init__(self, intent: dict[str, float], emergency: float = 0.0) -> None:
         self._guesses = {
             "intent": _guess(intent),
-            "urgency": _guess({"emergency": emergency, "normal": 1 - emergency}),
+            "emergency": _guess({"yes": emergency, "no": 1 - emergency}),
         }
 
     def __getitem__(self, field: str) -> Guess:
@@ -161,25 +161,34 @@ FALLBACK = RuleIntent("unknown", "fallback")
 
 def test_a_low_confidence_intent_is_not_sure() -> None:
     assert max(UNSURE.values()) < SURE
-    assert choose_intent(FALLBACK, _Guesses(UNSURE), None) == ("request_help", False)  # type: ignore[arg-type]
+    assert choose_intent(FALLBACK, _Guesses(UNSURE), False) == ("request_help", False)  # type: ignore[arg-type]
 
 
 def test_a_confident_intent_is_sure() -> None:
     sure = {"request_help": 0.9, "unknown": 0.1}
-    assert choose_intent(FALLBACK, _Guesses(sure), None) == ("request_help", True)  # type: ignore[arg-type]
+    assert choose_intent(FALLBACK, _Guesses(sure), False) == ("request_help", True)  # type: ignore[arg-type]
 
 
 def test_a_possible_emergency_is_always_sure() -> None:
-    # the scorer's own emergency probability ...
-    assert choose_intent(FALLBACK, _Guesses(UNSURE, emergency=0.5), None).sure  # type: ignore[arg-type]
+    # the scorer's own emergency head, where the detector saw no sign ...
+    guesses = _Guesses(UNSURE, emergency=EMERGENCY + 0.05)
+    assert is_emergency(guesses, None)  # type: ignore[arg-type]
+    assert choose_intent(FALLBACK, guesses, True) == ("request_help", True)  # type: ignore[arg-type]
     # ... or the danger detector's sign
     danger = Danger(("fire",), "safety", now=True, over=False)
-    assert choose_intent(FALLBACK, _Guesses(UNSURE), danger) == ("request_help", True)  # type: ignore[arg-type]
+    assert is_emergency(_Guesses(UNSURE), danger)  # type: ignore[arg-type]
+
+
+def test_the_detectors_doubt_is_final() -> None:
+    """A sign the detector doubted (a worry, a past fire) is no emergency, however the
+    scorer reads the words."""
+    doubted = Danger(("fire",), None, now=False, over=False)
+    assert not is_emergency(_Guesses(UNSURE, emergency=0.99), doubted)  # type: ignore[arg-type]
 
 
 def test_commands_are_sure() -> None:
     command = RuleIntent("rate_service", "command")
-    assert choose_intent(command, _Guesses(UNSURE), None) == ("rate_service", True)  # type: ignore[arg-type]
+    assert choose_intent(command, _Guesses(UNSURE), False) == ("rate_service", True)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("text", ["那个师傅", "我家那个事你们看着办吧"])
