@@ -8,6 +8,7 @@ rules are unsure. The thresholds were chosen by cross-validation (python -m nlp.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 from nlp.danger import Danger
@@ -25,6 +26,7 @@ SURE = 0.6
 # found no sign (not even a doubted one). Chosen by cross-validation: the lowest threshold
 # whose false emergencies stay near 1% of the other messages (see nlp.evaluate).
 EMERGENCY = 0.3
+_EMERGENCY_ODDS = math.log(EMERGENCY / (1 - EMERGENCY))
 # An emergency stays a request for help unless the scorer is this sure it is something
 # else (a volunteer's report, a cancellation).
 KEEP_OTHER = 0.9
@@ -49,7 +51,7 @@ def is_emergency(guesses: Scores | None, danger: Danger | None) -> bool:
     """
     if danger is not None:
         return danger.now
-    return guesses is not None and guesses["emergency"].probability("yes") >= EMERGENCY
+    return guesses is not None and guesses.log_odds("emergency", "yes") >= _EMERGENCY_ODDS
 
 
 def choose_intent(rule: RuleIntent, guesses: Scores | None, emergency: bool) -> Intent:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nlp.leads import lead_chars
+from nlp.leads import anchor_chars, required_literal
 from nlp.phrases import Phrases
 
 DEFAULT_TABLE = Path(__file__).with_name("danger.toml")
@@ -62,12 +62,14 @@ class DangerDetector:
             self._patterns += [(re.compile(p), name) for p in group.get("patterns", ())]
         self._word_sign = word_sign
         self._words = Phrases(word_sign)
-        # A pattern runs only on a message holding a character its matches can start with:
-        # lead character -> the numbers of the patterns that can start with it.
+        # A pattern runs only on a message holding one of its anchor characters (those its
+        # matches start with, or a rarer set they all pass through; nlp.leads) and the run
+        # of characters all its matches hold, if it has one: anchor -> pattern numbers.
+        self._required = [required_literal(pattern) for pattern, _ in self._patterns]
         self._by_lead: dict[str, list[int]] = {}
         self._always: list[int] = []
         for number, (pattern, _) in enumerate(self._patterns):
-            lead = lead_chars(pattern)
+            lead = anchor_chars(pattern)
             if lead is None:
                 self._always.append(number)
             for ch in lead or ():
@@ -96,6 +98,8 @@ class DangerDetector:
         for ch in self._leads.intersection(text):
             numbers.update(self._by_lead[ch])
         for number in sorted(numbers):
+            if self._required[number] not in text:
+                continue
             pattern, name = self._patterns[number]
             match = pattern.search(text)
             if match:

@@ -35,9 +35,13 @@ STRENGTH = {"intent": 2.0, "category": 2.0, "emergency": 1.0}
 # A feature must occur in this many training messages to get a weight at all.
 MIN_COUNT = 2
 # Weights are rounded to this many decimals, and a feature whose weights all round to less
-# than PRUNE is left out: it would change no decision and only slow the start-up.
+# than PRUNE is left out: it would change no decision and only slow the start-up. Runs of
+# three characters need more weight to stay (PRUNE_TRIPLES): they are half the features,
+# and cross-validation and the blind set scored the same without the faint ones, while a
+# smaller table is a faster one (it stays in the processor's cache).
 DECIMALS = 3
 PRUNE = 0.01
+PRUNE_TRIPLES = 0.1
 
 
 def own_rows() -> list[Row]:
@@ -92,7 +96,8 @@ def fit(features: Sequence[list[str]], rows: Sequence[Row]) -> dict[str, Any]:
     weights = {}
     for feature, row in zip(vocabulary, stacked, strict=True):
         rounded = [round(float(w), DECIMALS) for w in row]
-        if max(abs(w) for w in rounded) >= PRUNE:
+        floor = PRUNE_TRIPLES if len(feature) == 3 else PRUNE
+        if max(abs(w) for w in rounded) >= floor:
             weights[feature] = [w if w else 0 for w in rounded]
     meta = {"messages": len(rows), "features": len(weights), "min_count": MIN_COUNT}
     return {"fields": list(HEADS), "heads": heads, "meta": meta, "weights": weights}

@@ -149,6 +149,10 @@ class _Guesses:
     def __getitem__(self, field: str) -> Guess:
         return self._guesses[field]
 
+    def log_odds(self, field: str, label: str) -> float:
+        chance = self._guesses[field].probability(label)
+        return math.log(chance / (1 - chance))
+
 
 def _guess(probabilities: dict[str, float]) -> Guess:
     classes = tuple(probabilities)
