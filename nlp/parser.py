@@ -10,7 +10,13 @@ from pathlib import Path
 from typing import NamedTuple
 
 from nlp.beneficiary import BeneficiaryReader
-from nlp.combine import choose_category, choose_intent, choose_urgency, is_emergency
+from nlp.combine import (
+    choose_category,
+    choose_intent,
+    choose_urgency,
+    is_emergency,
+    may_be_emergency,
+)
 from nlp.danger import Danger, DangerDetector
 from nlp.features import message_features
 from nlp.intent import IntentFacts, decide_intent, intent_tags
@@ -138,6 +144,8 @@ class Parser:
         rule = decide_intent(signals, self._intents, reading.facts)
         emergency = is_emergency(guesses, danger)
         intent, sure = choose_intent(rule, guesses, emergency)
+        if not sure:
+            sure = may_be_emergency(guesses, danger)  # then it is acted on, never asked
         when = None
         if intent in _DESCRIBES_PROBLEM:
             # Requests and complaints tell a story too (晚上黑漆漆的, 说好上午来): a bare

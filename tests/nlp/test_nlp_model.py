@@ -16,7 +16,15 @@ from pathlib import Path
 import pytest
 
 from nlp import Parser
-from nlp.combine import EMERGENCY, SURE, choose_intent, is_emergency
+from nlp.combine import (
+    EMERGENCY,
+    GUESS_FLOOR,
+    MAYBE_EMERGENCY,
+    SURE,
+    choose_intent,
+    is_emergency,
+    may_be_emergency,
+)
 from nlp.danger import Danger
 from nlp.evaluate import Scores, cross_validate, evaluate_test_part
 from nlp.features import message_features
@@ -183,11 +191,26 @@ def test_a_possible_emergency_is_always_sure() -> None:
     assert is_emergency(_Guesses(UNSURE), danger)  # type: ignore[arg-type]
 
 
+def test_what_may_be_an_emergency_is_never_asked() -> None:
+    """A doubted sign, or a fair chance by the scorer, is enough to act at once."""
+    doubted = Danger(("gas",), None, now=False, over=False)
+    assert may_be_emergency(_Guesses(UNSURE), doubted)  # type: ignore[arg-type]
+    assert may_be_emergency(_Guesses(UNSURE, emergency=MAYBE_EMERGENCY + 0.01), None)  # type: ignore[arg-type]
+    assert not may_be_emergency(_Guesses(UNSURE, emergency=0.01), None)  # type: ignore[arg-type]
+
+
 def test_the_detectors_doubt_is_final() -> None:
     """A sign the detector doubted (a worry, a past fire) is no emergency, however the
     scorer reads the words."""
     doubted = Danger(("fire",), None, now=False, over=False)
     assert not is_emergency(_Guesses(UNSURE, emergency=0.99), doubted)  # type: ignore[arg-type]
+
+
+def test_a_guess_below_the_floor_with_no_cue_is_no_reading() -> None:
+    faint = {"complete_task": GUESS_FLOOR - 0.05, "unknown": 0.2, "rate_service": 0.2}
+    rest = 1 - sum(faint.values())
+    faint |= {"accept_task": rest / 2, "request_help": rest / 2}
+    assert choose_intent(FALLBACK, _Guesses(faint), False) == ("unknown", True)  # type: ignore[arg-type]
 
 
 def test_commands_are_sure() -> None:
