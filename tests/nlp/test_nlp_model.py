@@ -26,20 +26,25 @@ from nlp.combine import (
     may_be_emergency,
 )
 from nlp.danger import Danger
-from nlp.evaluate import Scores, cross_validate, evaluate_test_part
+from nlp.evaluate import Scores, cross_validate, evaluate_test_part, held_out
 from nlp.features import message_features
 from nlp.intent import RuleIntent
+from nlp.labelled import blind2, test_part
 from nlp.scorer import Guess, LinearScorer
+from nlp.training import training_rows
 
 REPO = Path(__file__).resolve().parents[2]
 
 # Five-fold cross-validation on the TRAIN part of train.jsonl and the dev set.
-MODEL_FLOORS = {"intent": 0.93, "category": 0.92, "urgency": 0.92}
-PARSER_FLOORS = {"intent": 0.94, "category": 0.93, "urgency": 0.95, "when": 0.98}
+MODEL_FLOORS = {"intent": 0.96, "category": 0.945}
+PARSER_FLOORS = {"intent": 0.965, "category": 0.955, "urgency": 0.96, "when": 0.985}
 # The held-out TEST part (every fifth line of train.jsonl), scored by the shipped parser:
 # 134 messages, so one message is 0.75 points.
-TEST_PART_FLOORS = {"intent": 0.85, "category": 0.86, "urgency": 0.90, "when": 0.97}
-TEST_PART_SLOTS_FLOOR = 0.97
+TEST_PART_FLOORS = {"intent": 0.90, "category": 0.91, "urgency": 0.93, "when": 0.98}
+# blind2, written from the contract before any parser error was read: 350 messages.
+BLIND2_FLOORS = {"intent": 0.97, "category": 0.955, "urgency": 0.965, "when": 0.975}
+# Any other slot, in every measure.
+SLOTS_FLOOR = 0.99
 
 
 @pytest.fixture(scope="module")
@@ -52,13 +57,14 @@ def test_model_alone_cross_validates(cross_validation: dict[str, Scores]) -> Non
     model = cross_validation["model"]
     low = {k: v for k, v in model.accuracy.items() if v < MODEL_FLOORS[k]}
     assert not low, model.report("model alone")
+    assert model.recall >= 0.95 and model.false_rate <= 0.025, model.report("model alone")
 
 
 def test_whole_parser_cross_validates(cross_validation: dict[str, Scores]) -> None:
     whole = cross_validation["parser"]
-    low = {k: v for k, v in whole.accuracy.items() if v < PARSER_FLOORS.get(k, 0.97)}
+    low = {k: v for k, v in whole.accuracy.items() if v < PARSER_FLOORS.get(k, SLOTS_FLOOR)}
     assert not low, whole.report("whole parser")
-    assert whole.recall >= 0.97 and whole.false_rate <= 0.02, whole.report("whole parser")
+    assert whole.recall >= 0.97 and whole.false_rate <= 0.025, whole.report("whole parser")
 
 
 def test_combination_beats_either_alone(cross_validation: dict[str, Scores]) -> None:
@@ -73,8 +79,24 @@ def test_held_out_test_part(parser: Parser) -> None:
     scores = evaluate_test_part(parser)
     report = scores.report("TEST part")
     for field, value in scores.accuracy.items():
-        assert value >= TEST_PART_FLOORS.get(field, TEST_PART_SLOTS_FLOOR), report
-    assert scores.recall >= 0.85 and scores.false_rate <= 0.03, report
+        assert value >= TEST_PART_FLOORS.get(field, SLOTS_FLOOR), report
+    assert scores.recall >= 0.93 and scores.false_rate <= 0.03, report
+
+
+def test_blind2(parser: Parser) -> None:
+    scores = held_out(parser, blind2())["parser"]
+    report = scores.report("blind2")
+    for field, value in scores.accuracy.items():
+        assert value >= BLIND2_FLOORS.get(field, SLOTS_FLOOR), report
+    assert scores.recall >= 0.94 and scores.false_rate <= 0.02, report
+
+
+def test_the_held_out_sets_are_never_trained_on() -> None:
+    """Neither the TEST part nor blind2 shares a message with anything the model or the
+    rules are fitted to (the TEST part is compared in a set, never printed)."""
+    trained = {row["text"] for row in training_rows()}
+    assert not trained & {row["text"] for row in test_part()}
+    assert not trained & {row["text"] for row in blind2()}
 
 
 def test_packed_scores_are_exact(parser: Parser) -> None:
