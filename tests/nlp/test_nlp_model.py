@@ -29,7 +29,7 @@ from nlp.danger import Danger
 from nlp.evaluate import Scores, cross_validate, evaluate_test_part, held_out
 from nlp.features import message_features
 from nlp.intent import RuleIntent
-from nlp.labelled import blind2, test_part
+from nlp import labelled
 from nlp.scorer import Guess, LinearScorer
 from nlp.training import training_rows
 
@@ -84,7 +84,7 @@ def test_held_out_test_part(parser: Parser) -> None:
 
 
 def test_blind2(parser: Parser) -> None:
-    scores = held_out(parser, blind2())["parser"]
+    scores = held_out(parser, labelled.blind2())["parser"]
     report = scores.report("blind2")
     for field, value in scores.accuracy.items():
         assert value >= BLIND2_FLOORS.get(field, SLOTS_FLOOR), report
@@ -95,8 +95,8 @@ def test_the_held_out_sets_are_never_trained_on() -> None:
     """Neither the TEST part nor blind2 shares a message with anything the model or the
     rules are fitted to (the TEST part is compared in a set, never printed)."""
     trained = {row["text"] for row in training_rows()}
-    assert not trained & {row["text"] for row in test_part()}
-    assert not trained & {row["text"] for row in blind2()}
+    assert not trained & {row["text"] for row in labelled.test_part()}
+    assert not trained & {row["text"] for row in labelled.blind2()}
 
 
 def test_packed_scores_are_exact(parser: Parser) -> None:
