@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from nlp import Parser
+from nlp import Parser, labelled
 from nlp.combine import (
     EMERGENCY,
     GUESS_FLOOR,
@@ -29,7 +29,6 @@ from nlp.danger import Danger
 from nlp.evaluate import Scores, cross_validate, evaluate_test_part, held_out
 from nlp.features import message_features
 from nlp.intent import RuleIntent
-from nlp import labelled
 from nlp.scorer import Guess, LinearScorer
 from nlp.training import training_rows
 
