@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from abc import ABC, abstractmethod
 from datetime import timedelta
 
 logger = logging.getLogger(__name__)
 
 
-class Background:
+class Background(ABC):
     """Runs `run_once` when kicked and every `interval`; subclasses hold `_running` while they
     work and check `_stopping` between steps."""
 
@@ -26,9 +27,9 @@ class Background:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
 
+    @abstractmethod
     async def run_once(self) -> int:
         """One run: do what is due now."""
-        raise NotImplementedError
 
     def kick(self) -> None:
         """Ask for a run soon (call after committing new work); kicks coalesce."""
