@@ -7,6 +7,7 @@ from handlers import (
     admin,
     binding,
     broadcast,
+    clarify,
     common,
     feedback,
     link,
@@ -29,10 +30,13 @@ def build_router() -> Router:
         link.router,
         binding.router,
         broadcast.router,
+        phone.router,
+        # Before every handler that acts on a reading of a sentence: an unsure reading is
+        # asked about first (never an emergency, never words inside a relayed conversation).
+        clarify.router,
         signup.router,
         # Before the volunteer's and resident's readings of a sentence: words for the other
         # side of an accepted task are relayed, not taken as a new request or a task command.
-        phone.router,
         relay.router,
         volunteer.router,
         privacy.router,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nlp.leads import lead_chars
+from nlp.leads import anchor_chars, required_literal
 from nlp.phrases import Phrases
 
 DEFAULT_TABLE = Path(__file__).with_name("danger.toml")
@@ -33,12 +33,6 @@ class Danger:
     now: bool
     # The danger is over or handled (找到了, 火灭了): a report of that is cancel_request.
     over: bool
-
-    def tags(self) -> list[str]:
-        """Feature tags for the learned scorer."""
-        tags = [f"d:{sign}" for sign in self.signs]
-        tags.append("d:now" if self.now else "d:over" if self.over else "d:not_now")
-        return tags
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +62,14 @@ class DangerDetector:
             self._patterns += [(re.compile(p), name) for p in group.get("patterns", ())]
         self._word_sign = word_sign
         self._words = Phrases(word_sign)
-        # A pattern runs only on a message holding a character its matches can start with:
-        # lead character -> the numbers of the patterns that can start with it.
+        # A pattern runs only on a message holding one of its anchor characters (those its
+        # matches start with, or a rarer set they all pass through; nlp.leads) and the run
+        # of characters all its matches hold, if it has one: anchor -> pattern numbers.
+        self._required = [required_literal(pattern) for pattern, _ in self._patterns]
         self._by_lead: dict[str, list[int]] = {}
         self._always: list[int] = []
         for number, (pattern, _) in enumerate(self._patterns):
-            lead = lead_chars(pattern)
+            lead = anchor_chars(pattern)
             if lead is None:
                 self._always.append(number)
             for ch in lead or ():
@@ -102,6 +98,8 @@ class DangerDetector:
         for ch in self._leads.intersection(text):
             numbers.update(self._by_lead[ch])
         for number in sorted(numbers):
+            if self._required[number] not in text:
+                continue
             pattern, name = self._patterns[number]
             match = pattern.search(text)
             if match:
@@ -140,7 +138,9 @@ class DangerDetector:
         """Whether a worry word (万一, 怕) comes shortly before the offset in its clause, or
         a negation (点不着火, 没有燃气味) right before it."""
         before = self._clause_before(text, offset)
-        return before.endswith(self._negations) or any(word in before for word in self._worry)
+        # 是不是漏气了 asks whether it leaks: a question is no denial.
+        denied = before.endswith(self._negations) and not before.endswith("是不是")
+        return denied or any(word in before for word in self._worry)
 
     def _before(self, text: str, offset: int, words: tuple[str, ...]) -> bool:
         """Whether one of the words comes shortly before the offset in its clause."""

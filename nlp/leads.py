@@ -15,6 +15,9 @@ _MAX_CLASS = 64
 # Character categories a lead may be (\d, \s, \w), as written inside a character class.
 _CATEGORIES = {"CATEGORY_DIGIT": r"\d", "CATEGORY_SPACE": r"\s", "CATEGORY_WORD": r"\w"}
 
+# Characters so common in chat that a pattern looked up by them runs on most messages; an
+# anchor set holding fewer of them is preferred, then a smaller one.
+_COMMON = frozenset("的了是不没有人一我他她你在这那个们来去说要也就都吗呢吧啊到好能给帮看么什怎")
 # A lead item: one character, a (first, last) code point range, or a category like \d.
 _Item = str | tuple[int, int]
 
@@ -76,6 +79,45 @@ def required_literal(pattern: re.Pattern[str]) -> str:
     except Exception:  # the private parser's output changed shape: no literal known
         return ""
     return best
+
+
+def anchor_chars(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """The fewest characters one of which every match holds, or None when none are known.
+
+    Besides the lead characters, each character and each group of alternatives that every
+    match must pass through offers a set (掉 in (孩子|人)[^ ]{0,8}掉(下去|进)); the smallest
+    is kept, so a pattern that opens with a common character (人, 没) is looked up by a rarer
+    one. Indexing patterns by these, a message runs only the patterns it could match.
+    """
+    sets = []
+    lead = lead_chars(pattern)
+    if lead is not None:
+        sets.append(lead)
+    for item in _parsed(pattern) or ():
+        found = _mandatory_firsts(item)
+        if found:
+            sets.append(found)
+    return min(sets, key=lambda chars: (len(chars & _COMMON), len(chars))) if sets else None
+
+
+def _mandatory_firsts(item: tuple[Any, Any]) -> frozenset[str] | None:
+    """For one top-level item every match passes through: the characters it starts with."""
+    try:
+        op, arg = item
+        name = str(op)
+        if name == "LITERAL":
+            return frozenset(chr(arg))
+        if name == "SUBPATTERN":
+            inner = _first(list(arg[-1]))
+            if inner and all(isinstance(x, str) and len(x) == 1 for x in inner):
+                return frozenset(str(x) for x in inner)
+        if name == "IN":
+            members = _class(arg)
+            if members and all(isinstance(x, str) and len(x) == 1 for x in members):
+                return frozenset(str(x) for x in members)
+    except Exception:  # the private parser's output changed shape: no anchor from here
+        return None
+    return None
 
 
 def _lead_items(pattern: re.Pattern[str]) -> set[_Item] | None:

@@ -10,7 +10,13 @@ from pathlib import Path
 from typing import NamedTuple
 
 from nlp.beneficiary import BeneficiaryReader
-from nlp.combine import choose_category, choose_intent, choose_urgency
+from nlp.combine import (
+    choose_category,
+    choose_intent,
+    choose_urgency,
+    is_emergency,
+    may_be_emergency,
+)
 from nlp.danger import Danger, DangerDetector
 from nlp.features import message_features
 from nlp.intent import IntentFacts, decide_intent, intent_tags
@@ -136,7 +142,10 @@ class Parser:
         )
         guesses = self.model.score_message(clean, _tags(reading)) if self.model else None
         rule = decide_intent(signals, self._intents, reading.facts)
-        intent, sure = choose_intent(rule, guesses, danger)
+        emergency = is_emergency(guesses, danger)
+        intent, sure = choose_intent(rule, guesses, emergency)
+        if not sure:
+            sure = may_be_emergency(guesses, danger)  # then it is acted on, never asked
         when = None
         if intent in _DESCRIBES_PROBLEM:
             # Requests and complaints tell a story too (晚上黑漆漆的, 说好上午来): a bare
@@ -148,7 +157,7 @@ class Parser:
         if intent == "request_help":
             category = choose_category(reading.touched, guesses, danger, "hazard" in signals.hits)
             today = when is not None and when.at.date() == now.date()
-            level = choose_urgency(urgency(signals, today), guesses, danger)
+            level = choose_urgency(urgency(signals, today), emergency)
         elif intent == "rate_service":
             score = reading.facts.score_number
             if score is None:
@@ -177,10 +186,9 @@ def _features(reading: Reading) -> list[str]:
 
 
 def _tags(reading: Reading) -> list[str]:
-    """The cue tags of a message: the lexicon's, the danger detector's and the rules'."""
+    """The cue tags of a message: the lexicon's and the rules' (not the danger detector's,
+    so that the scorer's reading of danger is a second opinion, not an echo)."""
     tags = list(reading.signals.hits)
-    if reading.danger:
-        tags += reading.danger.tags()
     facts = reading.facts
     if facts.stars:
         tags.append("f:stars")

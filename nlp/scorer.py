@@ -14,15 +14,19 @@ import json
 import math
 import struct
 from collections.abc import Iterable, Sequence
+from itertools import chain, compress, repeat
+from operator import add, not_, sub
 from pathlib import Path
 from typing import Any
 
-from nlp.features import CUE
+from nlp.features import CUE, LONGEST
 
 DEFAULT_WEIGHTS = Path(__file__).with_name("weights.json")
 # Weights are stored to three decimals; packed as whole thousandths.
 _SCALE = 1000
 _PER_UNIT = 1 / _SCALE
+# e^(1/1000): one thousandth of a weight, as a factor.
+_BASE = math.exp(_PER_UNIT)
 # Each packed field is this wide, and each weight (below 32 in size) is stored as its
 # thousandths plus _OFFSET, so no field goes negative, and a sum over up to _MOST features
 # never carries into the next field. Narrow fields keep the integers short and the sum fast.
@@ -38,9 +42,11 @@ class Guess:
 
     def __init__(self, classes: tuple[str, ...], thousandths: Sequence[int]) -> None:
         top = max(thousandths)
-        # The softmax's denominator relative to the best class; most parses ask for no
-        # other class's probability, so those are worked out only when asked.
-        self._total = sum([math.exp((s - top) * _PER_UNIT) for s in thousandths])
+        # The softmax's denominator relative to the best class, e^((s - top) / 1000) summed
+        # as _BASE ** (s - top) in C loops; most parses ask for no other class's
+        # probability, so those are worked out only when asked.
+        shifts = map(sub, thousandths, repeat(top))
+        self._total: float = sum(map(pow, repeat(_BASE), shifts))
         self._classes, self._scores = classes, thousandths
         self.label = classes[thousandths.index(top)]
         self.confidence = 1 / self._total
@@ -51,7 +57,7 @@ class Guess:
             return 0.0
         top = max(self._scores)
         score = self._scores[self._classes.index(label)]
-        return math.exp((score - top) * _PER_UNIT) / self._total
+        return float(_BASE ** (score - top)) / self._total
 
     def __repr__(self) -> str:
         return f"Guess({self.label!r}, {self.confidence:.3f})"
@@ -87,6 +93,17 @@ class LinearScorer:
             for feature, row in self._table.items()
             if feature.startswith(CUE)
         }
+        # For score_message: each character's row is added into the row of the pair it
+        # starts, so a message costs one lookup per position where its pair is known (most)
+        # and two where it is not. The text's last character, always the closing space,
+        # starts no pair: its row goes into the bias. Fused rows hold two offsets; every
+        # field holds as many as the others, which a softmax does not see.
+        self._chars = {f: row for f, row in self._table.items() if len(f) == 1}
+        self._pairs = {
+            f: row + self._chars.get(f[0], 0) for f, row in self._table.items() if len(f) == 2
+        }
+        self._triples = {f: row for f, row in self._table.items() if len(f) == 3}
+        self._bias_and_end = self._bias + self._chars.get(" ", 0)
 
     @classmethod
     def load(cls, path: Path | None = None) -> LinearScorer:
@@ -114,20 +131,26 @@ class LinearScorer:
     def score_message(self, clean: str, tags: Iterable[str]) -> Scores:
         """score(message_features(clean, tags)), without building the feature list.
 
-        Characters and bigrams are looked up as they are; a cue tag, never two characters
-        long, in its own table without the prefix (tests check the two ways agree).
+        The pairs and triples are made by adding shifted copies of the text (C loops, no
+        slicing per position); a character is looked up on its own only where its pair is
+        unknown (see __init__), and every row is summed in one call. A cue tag is looked up
+        in its own table without the prefix (tests check the two ways agree).
         """
-        get = self._table.get
-        text = f" {clean} "
-        packed = list(filter(None, map(get, clean)))
-        packed += filter(None, map(get, [text[i : i + 2] for i in range(len(text) - 1)]))
-        packed += filter(None, map(self._cues.get, tags))
-        return self._scores(packed)
+        text = f" {clean[:LONGEST]} "
+        pairs = list(map(add, text, text[1:]))
+        known = list(map(self._pairs.get, pairs))
+        lone = map(self._chars.get, compress(text, map(not_, known)))
+        triples = map(self._triples.get, map(add, pairs, text[2:]))
+        cues = map(self._cues.get, tags)
+        rows = chain(filter(None, known), filter(None, lone), filter(None, triples))
+        return self._sum(sum(chain(rows, filter(None, cues)), self._bias_and_end))
 
     def _scores(self, packed: list[int]) -> Scores:
-        # A message with more than _MOST known features (some 15,000 characters) is scored
-        # on its first _MOST. One C call splits the sum back into its fields.
-        total = sum(packed[: _MOST - 1], self._bias)
+        # A feature list longer than _MOST is scored on its first _MOST.
+        return self._sum(sum(packed[: _MOST - 1], self._bias))
+
+    def _sum(self, total: int) -> Scores:
+        # One C call splits the sum back into its fields.
         return Scores(self, self._unpack(total.to_bytes(self._bytes, "little")))
 
     def guess(self, field: str, fields: tuple[int, ...]) -> Guess:
@@ -135,6 +158,13 @@ class LinearScorer:
         classes, start, end = self._heads[field]
         # Every field also holds the same offset; a softmax is blind to a common shift.
         return Guess(classes, fields[start:end])
+
+    def log_odds(self, field: str, label: str, fields: tuple[int, ...]) -> float:
+        """log(P(label) / P(the other class)) of a two-class field, from the unpacked sums."""
+        classes, start, _ = self._heads[field]
+        mine = start + classes.index(label)
+        other = start + (1 - classes.index(label))
+        return (fields[mine] - fields[other]) * _PER_UNIT
 
 
 class Scores:
@@ -153,3 +183,8 @@ class Scores:
             guess = self._scorer.guess(field, self._fields)
             self._guesses[field] = guess
         return guess
+
+    def log_odds(self, field: str, label: str) -> float:
+        """log(P(label) / P(not label)) of a two-class field: a threshold on a probability
+        without working out the probability (nlp.combine compares it with the threshold's)."""
+        return self._scorer.log_odds(field, label, self._fields)

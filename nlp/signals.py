@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from nlp.leads import guarded, lead_chars, required_literal
+from nlp.leads import anchor_chars, guarded, required_literal
 from nlp.lexicon import CueSet, Lexicon
 
 
@@ -27,21 +27,19 @@ class CueIndex:
         self._add_words("score", lexicon.scores)
         # Patterns stay separate: most start with a literal, which the regex engine finds with
         # a fast scan (the rest are guarded to the same effect), whereas an alternation of
-        # them would be tried at every position. And a pattern none of whose lead characters
-        # occur in a message is not run on it at all: `_by_lead` maps a character to the
-        # patterns that can start with it, numbered in tag order so that running them in
-        # number order keeps each tag's hits in order. Each also keeps a run of characters
-        # all its matches hold (号单, 志愿, 有空; "" if none): a cheap `in` test on the
-        # message rules out most candidates before their search.
-        self._patterns = [
-            (tag, guarded(p), required_literal(p))
-            for tag, found in self._lists.items()
-            for p in found
-        ]
+        # them would be tried at every position. And a pattern none of whose anchor characters
+        # occur in a message is not run on it at all (nlp.leads.anchor_chars: its lead
+        # characters, or a rarer set every match passes through): `_by_lead` maps a
+        # character to the patterns anchored by it, numbered in tag order so that running
+        # them in number order keeps each tag's hits in order. Each also keeps a run of
+        # characters all its matches hold (号单, 志愿, 有空; "" if none): a cheap `in` test
+        # on the message rules out most candidates before their search.
+        raw = [(tag, p) for tag, found in self._lists.items() for p in found]
+        self._patterns = [(tag, guarded(p), required_literal(p)) for tag, p in raw]
         self._by_lead: dict[str, list[int]] = {}
         self._always: list[int] = []
-        for number, (_, pattern, _) in enumerate(self._patterns):
-            lead = lead_chars(pattern)
+        for number, (_, pattern) in enumerate(raw):
+            lead = anchor_chars(pattern)
             if lead is None:
                 self._always.append(number)
             for ch in lead or ():

@@ -101,6 +101,32 @@ def detector(parser) -> DangerDetector:
         ("钥匙锁在屋里了", False),  # keys locked in
         ("女儿锁在屋里了 一直哭", True),
         ("轮胎爆了", False),  # not water
+        # signs told by their parts, however worded
+        ("老伴叫了半天都不答应", True),
+        ("爷爷胸口闷得难受", True),
+        ("孩子呼吸好急 嘴唇有点发乌", True),
+        ("妈妈嘴巴一下子歪了", True),
+        ("右边手脚突然没力气 麻麻的", True),
+        ("血一直往外冒 按都按不住", True),
+        ("宝宝吞了一颗药片 不知道是什么药", True),  # a child and medicine: poisoning
+        ("我刚吃了两片药片 头还是疼", False),  # an adult taking medicine
+        ("宝宝误食了洗衣凝珠", True),
+        ("孕妇肚子剧痛 还见了红出血", True),
+        ("小孩从滑梯摔下来磕到头了", True),
+        ("电梯卡在半路 里面有个老太太", True),
+        ("爸爸有失智 出门散步到现在没回来", True),
+        ("一整天打外婆的电话都没人接 她一个人住", True),
+        ("楼道里全是烟 看不清楼梯", True),
+        ("there's a gas smell in the kitchen", True),
+        ("有个人举着刀在楼下乱砍", True),
+        # guards that were wrong
+        ("燃气灶旁边好臭 是不是漏气了", True),  # a question, not a denial
+        ("门缝里往外冒烟", True),  # smoke, not a flood
+        ("燃气报警器坏了 想换个新的", False),  # the alarm itself is the trouble
+        ("马桶水箱一直哗哗流 关不住", False),  # a cistern floods nothing
+        ("上回电梯困人是物业救出来的", False),  # over
+        ("社区办急救班吗", False),  # a course
+        ("灯掉下来一半 麻烦尽快来人", False),  # 尽快来人 is no cry for help
     ],
 )
 def test_detector_guards(detector: DangerDetector, parser, text: str, now: bool) -> None:

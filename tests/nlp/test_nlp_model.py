@@ -15,23 +15,35 @@ from pathlib import Path
 
 import pytest
 
-from nlp import Parser
-from nlp.combine import SURE, choose_intent
+from nlp import Parser, labelled
+from nlp.combine import (
+    EMERGENCY,
+    GUESS_FLOOR,
+    MAYBE_EMERGENCY,
+    SURE,
+    choose_intent,
+    is_emergency,
+    may_be_emergency,
+)
 from nlp.danger import Danger
-from nlp.evaluate import Scores, cross_validate, evaluate_test_part
+from nlp.evaluate import Scores, cross_validate, evaluate_test_part, held_out
 from nlp.features import message_features
 from nlp.intent import RuleIntent
 from nlp.scorer import Guess, LinearScorer
+from nlp.training import training_rows
 
 REPO = Path(__file__).resolve().parents[2]
 
 # Five-fold cross-validation on the TRAIN part of train.jsonl and the dev set.
-MODEL_FLOORS = {"intent": 0.93, "category": 0.92, "urgency": 0.92}
-PARSER_FLOORS = {"intent": 0.94, "category": 0.93, "urgency": 0.95, "when": 0.98}
+MODEL_FLOORS = {"intent": 0.96, "category": 0.945}
+PARSER_FLOORS = {"intent": 0.965, "category": 0.955, "urgency": 0.96, "when": 0.985}
 # The held-out TEST part (every fifth line of train.jsonl), scored by the shipped parser:
 # 134 messages, so one message is 0.75 points.
-TEST_PART_FLOORS = {"intent": 0.85, "category": 0.86, "urgency": 0.90, "when": 0.97}
-TEST_PART_SLOTS_FLOOR = 0.97
+TEST_PART_FLOORS = {"intent": 0.90, "category": 0.91, "urgency": 0.93, "when": 0.98}
+# blind2, written from the contract before any parser error was read: 350 messages.
+BLIND2_FLOORS = {"intent": 0.97, "category": 0.955, "urgency": 0.965, "when": 0.975}
+# Any other slot, in every measure.
+SLOTS_FLOOR = 0.99
 
 
 @pytest.fixture(scope="module")
@@ -44,18 +56,19 @@ def test_model_alone_cross_validates(cross_validation: dict[str, Scores]) -> Non
     model = cross_validation["model"]
     low = {k: v for k, v in model.accuracy.items() if v < MODEL_FLOORS[k]}
     assert not low, model.report("model alone")
+    assert model.recall >= 0.95 and model.false_rate <= 0.025, model.report("model alone")
 
 
 def test_whole_parser_cross_validates(cross_validation: dict[str, Scores]) -> None:
     whole = cross_validation["parser"]
-    low = {k: v for k, v in whole.accuracy.items() if v < PARSER_FLOORS.get(k, 0.97)}
+    low = {k: v for k, v in whole.accuracy.items() if v < PARSER_FLOORS.get(k, SLOTS_FLOOR)}
     assert not low, whole.report("whole parser")
-    assert whole.recall >= 0.97 and whole.false_rate <= 0.02, whole.report("whole parser")
+    assert whole.recall >= 0.97 and whole.false_rate <= 0.025, whole.report("whole parser")
 
 
 def test_combination_beats_either_alone(cross_validation: dict[str, Scores]) -> None:
     whole, model, rules = (cross_validation[k] for k in ("parser", "model", "rules"))
-    for field in ("intent", "category", "urgency"):
+    for field in ("intent", "category"):
         assert whole.accuracy[field] >= model.accuracy[field], field
         assert whole.accuracy[field] >= rules.accuracy[field], field
     assert whole.recall >= max(model.recall, rules.recall)
@@ -65,8 +78,24 @@ def test_held_out_test_part(parser: Parser) -> None:
     scores = evaluate_test_part(parser)
     report = scores.report("TEST part")
     for field, value in scores.accuracy.items():
-        assert value >= TEST_PART_FLOORS.get(field, TEST_PART_SLOTS_FLOOR), report
-    assert scores.recall >= 0.85 and scores.false_rate <= 0.03, report
+        assert value >= TEST_PART_FLOORS.get(field, SLOTS_FLOOR), report
+    assert scores.recall >= 0.93 and scores.false_rate <= 0.03, report
+
+
+def test_blind2(parser: Parser) -> None:
+    scores = held_out(parser, labelled.blind2())["parser"]
+    report = scores.report("blind2")
+    for field, value in scores.accuracy.items():
+        assert value >= BLIND2_FLOORS.get(field, SLOTS_FLOOR), report
+    assert scores.recall >= 0.94 and scores.false_rate <= 0.02, report
+
+
+def test_the_held_out_sets_are_never_trained_on() -> None:
+    """Neither the TEST part nor blind2 shares a message with anything the model or the
+    rules are fitted to (the TEST part is compared in a set, never printed)."""
+    trained = {row["text"] for row in training_rows()}
+    assert not trained & {row["text"] for row in labelled.test_part()}
+    assert not trained & {row["text"] for row in labelled.blind2()}
 
 
 def test_packed_scores_are_exact(parser: Parser) -> None:
@@ -143,11 +172,15 @@ class _Guesses:
     def __init__(self, intent: dict[str, float], emergency: float = 0.0) -> None:
         self._guesses = {
             "intent": _guess(intent),
-            "urgency": _guess({"emergency": emergency, "normal": 1 - emergency}),
+            "emergency": _guess({"yes": emergency, "no": 1 - emergency}),
         }
 
     def __getitem__(self, field: str) -> Guess:
         return self._guesses[field]
+
+    def log_odds(self, field: str, label: str) -> float:
+        chance = self._guesses[field].probability(label)
+        return math.log(chance / (1 - chance))
 
 
 def _guess(probabilities: dict[str, float]) -> Guess:
@@ -161,25 +194,49 @@ FALLBACK = RuleIntent("unknown", "fallback")
 
 def test_a_low_confidence_intent_is_not_sure() -> None:
     assert max(UNSURE.values()) < SURE
-    assert choose_intent(FALLBACK, _Guesses(UNSURE), None) == ("request_help", False)  # type: ignore[arg-type]
+    assert choose_intent(FALLBACK, _Guesses(UNSURE), False) == ("request_help", False)  # type: ignore[arg-type]
 
 
 def test_a_confident_intent_is_sure() -> None:
     sure = {"request_help": 0.9, "unknown": 0.1}
-    assert choose_intent(FALLBACK, _Guesses(sure), None) == ("request_help", True)  # type: ignore[arg-type]
+    assert choose_intent(FALLBACK, _Guesses(sure), False) == ("request_help", True)  # type: ignore[arg-type]
 
 
 def test_a_possible_emergency_is_always_sure() -> None:
-    # the scorer's own emergency probability ...
-    assert choose_intent(FALLBACK, _Guesses(UNSURE, emergency=0.5), None).sure  # type: ignore[arg-type]
+    # the scorer's own emergency head, where the detector saw no sign ...
+    guesses = _Guesses(UNSURE, emergency=EMERGENCY + 0.05)
+    assert is_emergency(guesses, None)  # type: ignore[arg-type]
+    assert choose_intent(FALLBACK, guesses, True) == ("request_help", True)  # type: ignore[arg-type]
     # ... or the danger detector's sign
     danger = Danger(("fire",), "safety", now=True, over=False)
-    assert choose_intent(FALLBACK, _Guesses(UNSURE), danger) == ("request_help", True)  # type: ignore[arg-type]
+    assert is_emergency(_Guesses(UNSURE), danger)  # type: ignore[arg-type]
+
+
+def test_what_may_be_an_emergency_is_never_asked() -> None:
+    """A doubted sign, or a fair chance by the scorer, is enough to act at once."""
+    doubted = Danger(("gas",), None, now=False, over=False)
+    assert may_be_emergency(_Guesses(UNSURE), doubted)  # type: ignore[arg-type]
+    assert may_be_emergency(_Guesses(UNSURE, emergency=MAYBE_EMERGENCY + 0.01), None)  # type: ignore[arg-type]
+    assert not may_be_emergency(_Guesses(UNSURE, emergency=0.01), None)  # type: ignore[arg-type]
+
+
+def test_the_detectors_doubt_is_final() -> None:
+    """A sign the detector doubted (a worry, a past fire) is no emergency, however the
+    scorer reads the words."""
+    doubted = Danger(("fire",), None, now=False, over=False)
+    assert not is_emergency(_Guesses(UNSURE, emergency=0.99), doubted)  # type: ignore[arg-type]
+
+
+def test_a_guess_below_the_floor_with_no_cue_is_no_reading() -> None:
+    faint = {"complete_task": GUESS_FLOOR - 0.05, "unknown": 0.2, "rate_service": 0.2}
+    rest = 1 - sum(faint.values())
+    faint |= {"accept_task": rest / 2, "request_help": rest / 2}
+    assert choose_intent(FALLBACK, _Guesses(faint), False) == ("unknown", True)  # type: ignore[arg-type]
 
 
 def test_commands_are_sure() -> None:
     command = RuleIntent("rate_service", "command")
-    assert choose_intent(command, _Guesses(UNSURE), None) == ("rate_service", True)  # type: ignore[arg-type]
+    assert choose_intent(command, _Guesses(UNSURE), False) == ("rate_service", True)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("text", ["那个师傅", "我家那个事你们看着办吧"])
