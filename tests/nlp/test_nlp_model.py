@@ -30,7 +30,7 @@ from nlp.evaluate import Scores, cross_validate, evaluate_test_part, held_out
 from nlp.features import message_features
 from nlp.intent import RuleIntent
 from nlp.scorer import Guess, LinearScorer
-from nlp.training import training_rows
+from nlp.training import own_rows, training_rows
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -96,6 +96,27 @@ def test_the_held_out_sets_are_never_trained_on() -> None:
     trained = {row["text"] for row in training_rows()}
     assert not trained & {row["text"] for row in labelled.test_part()}
     assert not trained & {row["text"] for row in labelled.blind2()}
+
+
+def test_our_own_messages_copy_no_labelled_message() -> None:
+    """Our own messages are written from the contract, not rewritten from a shipped or
+    held-out message: a rewrite in training would tell the cross-validation (or the TEST
+    part, or blind2) its own answer. Only our own messages' ids are printed."""
+    shipped = [row for _, row in labelled.numbered_rows(labelled.TRAIN_FILE)]
+    own = own_rows()
+    copies = labelled.near_copies(own, shipped + labelled.devset() + labelled.blind2())
+    assert not copies, [own[i].get("id") for i in copies]
+
+
+def test_a_rewrite_is_a_near_copy_and_a_stock_phrase_is_not() -> None:
+    reference = [{"text": "我那个修水管的单子怎么样了 有没有人来啊"}, {"text": "在吗"}]
+    rows = [
+        {"text": "我那个修水管的单子怎么样了有没有人来"},  # rewritten
+        {"text": "在吗？"},  # the same letters
+        {"text": "修水管的单子有人接了吗"},  # a stock phrase, written anew
+        {"text": "在不在"},
+    ]
+    assert labelled.near_copies(rows, reference) == [0, 1]
 
 
 def test_packed_scores_are_exact(parser: Parser) -> None:
