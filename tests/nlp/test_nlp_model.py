@@ -26,7 +26,13 @@ from nlp.combine import (
     may_be_emergency,
 )
 from nlp.danger import Danger
-from nlp.evaluate import Scores, cross_validate, evaluate_test_part, held_out
+from nlp.evaluate import (
+    Scores,
+    cross_validate,
+    cross_validate_train,
+    evaluate_test_part,
+    held_out,
+)
 from nlp.features import message_features
 from nlp.intent import RuleIntent
 from nlp.scorer import Guess, LinearScorer
@@ -34,14 +40,18 @@ from nlp.training import own_rows, training_rows
 
 REPO = Path(__file__).resolve().parents[2]
 
+# Five-fold cross-validation on the TRAIN part of train.jsonl alone (537 messages, one is
+# 0.19 points): the messages most like those the parser is judged on.
+TRAIN_MODEL_FLOORS = {"intent": 0.96, "category": 0.95}
+TRAIN_PARSER_FLOORS = {"intent": 0.965, "category": 0.955, "urgency": 0.965, "when": 0.985}
 # Five-fold cross-validation on the TRAIN part of train.jsonl and the dev set.
-MODEL_FLOORS = {"intent": 0.96, "category": 0.945}
-PARSER_FLOORS = {"intent": 0.965, "category": 0.955, "urgency": 0.96, "when": 0.985}
+MODEL_FLOORS = {"intent": 0.97, "category": 0.96}
+PARSER_FLOORS = {"intent": 0.975, "category": 0.965, "urgency": 0.965, "when": 0.985}
 # The held-out TEST part (every fifth line of train.jsonl), scored by the shipped parser:
 # 134 messages, so one message is 0.75 points.
 TEST_PART_FLOORS = {"intent": 0.90, "category": 0.91, "urgency": 0.93, "when": 0.98}
 # blind2, written from the contract before any parser error was read: 350 messages.
-BLIND2_FLOORS = {"intent": 0.97, "category": 0.955, "urgency": 0.965, "when": 0.975}
+BLIND2_FLOORS = {"intent": 0.97, "category": 0.96, "urgency": 0.96, "when": 0.975}
 # Any other slot, in every measure.
 SLOTS_FLOOR = 0.99
 
@@ -50,6 +60,23 @@ SLOTS_FLOOR = 0.99
 def cross_validation(parser: Parser) -> dict[str, Scores]:
     pytest.importorskip("sklearn")
     return cross_validate(parser)
+
+
+@pytest.fixture(scope="module")
+def train_cross_validation(parser: Parser) -> dict[str, Scores]:
+    pytest.importorskip("sklearn")
+    return cross_validate_train(parser).scores()
+
+
+def test_train_part_cross_validates(train_cross_validation: dict[str, Scores]) -> None:
+    model, whole = train_cross_validation["model"], train_cross_validation["parser"]
+    low = {k: v for k, v in model.accuracy.items() if v < TRAIN_MODEL_FLOORS[k]}
+    assert not low, model.report("model alone")
+    low = {k: v for k, v in whole.accuracy.items() if v < TRAIN_PARSER_FLOORS.get(k, SLOTS_FLOOR)}
+    assert not low, whole.report("whole parser")
+    assert whole.recall >= 0.98 and whole.false_rate <= 0.01, whole.report("whole parser")
+    for field in ("intent", "category"):  # the rules' part is no loss where they are unsure
+        assert whole.accuracy[field] >= model.accuracy[field], field
 
 
 def test_model_alone_cross_validates(cross_validation: dict[str, Scores]) -> None:
