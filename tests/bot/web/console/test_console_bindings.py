@@ -26,6 +26,12 @@ async def listed(s: Site, account: str, row: str) -> None:
         assert "其中 1 人没有 openid" in await answer.text()
 
 
+async def listed_in_both(s: Site) -> None:
+    """王阿姨 listed in the east community, 西边李师傅 in the west one, both by phone only."""
+    await listed(s, "east", f",王阿姨,13800138000,跑腿|助老,{EAST},阳光花园,3\n")
+    await listed(s, "west", f",西边李师傅,13900139000,维修,{WEST},幸福里,5\n")
+
+
 async def claims(s: Site, openid: str, phone: str) -> str:
     """`openid` says in chat that they are the volunteer listed with `phone`; the reply."""
     answer = await s.server.wechat.text(openid, f"绑定 {phone}")
@@ -60,8 +66,7 @@ async def test_approving_on_the_page_binds_the_claimant_who_is_told_and_gets_off
     db_url: str, parser: Any
 ) -> None:
     async with site(db_url, parser) as s:
-        await listed(s, "east", f",王阿姨,13800138000,跑腿|助老,{EAST},阳光花园,3\n")
-        await listed(s, "west", f",西边李师傅,13900139000,维修,{WEST},幸福里,5\n")
+        await listed_in_both(s)
         assert "申请 #1" in await claims(s, "oWang", "13800138000")
         assert "申请 #2" in await claims(s, "oFake", "138 0013 8000")
         assert "申请 #3" in await claims(s, "oLi", "13900139000")
@@ -112,8 +117,7 @@ async def test_rejecting_on_the_page_tells_the_claimant_and_a_street_worker_sees
     sqlite_url: str, parser: Any
 ) -> None:
     async with site(sqlite_url, parser) as s:
-        await listed(s, "east", f",王阿姨,13800138000,跑腿,{EAST},阳光花园,3\n")
-        await listed(s, "west", f",李师傅,13900139000,维修,{WEST},幸福里,5\n")
+        await listed_in_both(s)
         await claims(s, "oWang", "13800138000")
         await claims(s, "oLi", "13900139000")
         async with s.logged_in("street") as client:
@@ -121,13 +125,13 @@ async def test_rejecting_on_the_page_tells_the_claimant_and_a_street_worker_sees
             assert "绑定申请 #1" in page and "绑定申请 #2" in page
         async with s.logged_in("west") as client:
             page = await (await client.get(f"{s.url}/volunteers")).text()
-            assert "绑定申请 #2" in page and "李师傅" in page and "王阿姨" not in page
+            assert "绑定申请 #2" in page and "西边李师傅" in page and "王阿姨" not in page
             token = await s.csrf(client)
             assert (await decide(client, s, 1, "reject", token)).status == 404
             answer = await decide(client, s, 2, "reject", token)
             page = await answer.text()
             assert '<p class="notice ok" role="status">已拒绝绑定 #2。' in page
-            assert "绑定申请 #2" not in page and "李师傅" in page  # still listed, unbound
+            assert "绑定申请 #2" not in page and "西边李师傅" in page  # still listed, unbound
             again = await decide(client, s, 2, "approve", token)
             assert again.status == 200
             assert '<p class="notice error" role="status">绑定申请 #2 已经处理过了（已拒绝）' in (
