@@ -169,9 +169,7 @@ _COUNT_CUSTOM = (
 )
 
 
-async def count_custom_sent(
-    *, session: AsyncSession, sent: Sequence[tuple[str, datetime]]
-) -> None:
+async def count_custom_sent(*, session: AsyncSession, sent: Sequence[tuple[str, datetime]]) -> None:
     """Count customer-service messages against their users' quotas: one per (openid, the
     interaction `since` which it was sent), in one statement."""
     if sent:
