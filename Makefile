@@ -47,3 +47,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_parse.py
 	$(BIN)/python bench/bench_webhook.py
 	$(BIN)/python bench/bench_broadcast.py
+	$(BIN)/python bench/bench_delivery.py

@@ -201,8 +201,11 @@ def report(
         f"(< {MAX_P99_MS:.0f}), last/first round {growth:.2f} (>= {MIN_GROWTH}), errors {errors}"
     )
     ok = stored.ok and errors == 0
-    if backend == "SQLite":  # the throughput targets are SQLite's
-        ok = ok and ratio >= MIN_RATIO and p99 < MAX_P99_MS and growth >= MIN_GROWTH
+    if backend != "SQLite":
+        # The throughput targets are SQLite's: on PostgreSQL only correctness is judged.
+        print("PASS (stored and error-free; speed targets apply to SQLite)" if ok else "FAIL")
+        return 0 if ok else 1
+    ok = ok and ratio >= MIN_RATIO and p99 < MAX_P99_MS and growth >= MIN_GROWTH
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 

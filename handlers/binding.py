@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -34,6 +35,17 @@ STATUS_WORDS: dict[str, str] = {
 PHONE_QUESTION = "请回复社区登记您时留的手机号（11位），例如 13800138000。"
 NOT_LISTED = "没有找到用这个号码登记的志愿者。请核对号码再发一次，或联系社区工作人员。"
 QUIT = ("取消", "算了", "不绑了", "退出")
+REFUSED = "您的志愿者绑定申请未通过，如有疑问请联系社区工作人员。"
+
+
+@dataclass(frozen=True)
+class Decided:
+    """How a worker's decision on a binding went: `done` when it was made now, `found` False
+    when there is no such claim in their communities; `text` tells the worker."""
+
+    done: bool
+    text: str
+    found: bool = True
 
 
 class Bind(Enum):
@@ -106,16 +118,15 @@ async def decide(ctx: Ctx, msg: Inbound) -> str:
     number = int(match[2])
     # A community's worker decides only their community's bindings (duty workers: all).
     mine = await scope.community_ids(session=ctx.session, scope=await scope_of(ctx, msg.openid))
-    if match[1] == "同意":
-        return await approve(ctx, number, actor=msg.openid, community_ids=mine)
-    return await reject(ctx, number, actor=msg.openid, community_ids=mine)
+    decide_on = approve if match[1] == "同意" else reject
+    return (await decide_on(ctx, number, actor=msg.openid, community_ids=mine)).text
 
 
 async def approve(
     ctx: Ctx, number: int, *, actor: str, community_ids: Collection[int] | None = None
-) -> str:
+) -> Decided:
     """Approve binding #number (from chat or the console): the person becomes the listed
-    volunteer and is told so. The answer for the worker; `community_ids` limits it to theirs."""
+    volunteer and is told so. `community_ids` limits it to the worker's communities."""
     try:
         found, volunteer, others = await bindings.approve(
             session=ctx.session,
@@ -126,9 +137,9 @@ async def approve(
             community_ids=community_ids,
         )
     except NotFound:
-        return f"没有找到绑定申请 #{number}。"
+        return Decided(False, f"没有找到绑定申请 #{number}。", found=False)
     except Conflict:
-        return await _decided_text(ctx, number, community_ids)
+        return Decided(False, await _decided_text(ctx, number, community_ids))
     skills = "、".join(texts.category_name(s) for s in volunteer.skills.split("|") if s)
     await ctx.notify(
         found.openid,
@@ -136,24 +147,24 @@ async def approve(
         "附近有邻居需要帮忙时我会通知您，回复“接单 #编号”就能接；“暂停接单”可以休息一阵。",
     )
     for openid in others:
-        await ctx.notify(openid, "您的志愿者绑定申请未通过，如有疑问请联系社区工作人员。")
-    return f"已同意绑定 #{number}：志愿者{volunteer.name}现在可以接单了。"
+        await ctx.notify(openid, REFUSED)
+    return Decided(True, f"已同意绑定 #{number}：志愿者{volunteer.name}现在可以接单了。")
 
 
 async def reject(
     ctx: Ctx, number: int, *, actor: str, community_ids: Collection[int] | None = None
-) -> str:
-    """Refuse binding #number (chat or console) and tell the person; the worker's answer."""
+) -> Decided:
+    """Refuse binding #number (chat or console) and tell the person."""
     try:
         found = await bindings.reject(
             session=ctx.session, number=number, actor=actor, at=ctx.now, community_ids=community_ids
         )
     except NotFound:
-        return f"没有找到绑定申请 #{number}。"
+        return Decided(False, f"没有找到绑定申请 #{number}。", found=False)
     except Conflict:
-        return await _decided_text(ctx, number, community_ids)
-    await ctx.notify(found.openid, "您的志愿者绑定申请未通过，如有疑问请联系社区工作人员。")
-    return f"已拒绝绑定 #{number}。"
+        return Decided(False, await _decided_text(ctx, number, community_ids))
+    await ctx.notify(found.openid, REFUSED)
+    return Decided(True, f"已拒绝绑定 #{number}。")
 
 
 async def _decided_text(ctx: Ctx, number: int, community_ids: Collection[int] | None) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -16,6 +16,9 @@ from storage.models import Binding, BindingStatus, Compound, RosterEntry, User, 
 from storage.sql import affected
 
 PENDING = BindingStatus.PENDING
+# A binding, its entry, the claimant's openid, the entry's community, the claimant's name and
+# the entry's compound: what a worker deciding on a claim is shown.
+_ClaimRow = tuple[Binding, RosterEntry, str, int, str | None, str]
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,9 @@ class Claim:
     openid: str  # the person who asked
     entry: RosterEntry
     community_id: int
+    claimant: str | None = None  # the name the person gave the account, if any
+    asked_at: datetime | None = None
+    compound: str = ""  # the entry's
 
 
 async def unbound_by_phone(*, session: AsyncSession, phone: str) -> RosterEntry | None:
@@ -86,13 +92,7 @@ async def claim(
     With `lock`, the binding and entry rows are held (PostgreSQL; SQLite's transactions are
     serial) so what is read about them still holds when they are written.
     """
-    query = (
-        select(Binding, RosterEntry, col(User.openid), col(Compound.community_id))
-        .join(RosterEntry, col(RosterEntry.id) == Binding.entry_id)
-        .join(User, col(User.id) == Binding.user_id)
-        .join(Compound, col(Compound.id) == RosterEntry.compound_id)
-        .where(col(Binding.id) == number)
-    )
+    query = _claims().where(col(Binding.id) == number)
     if lock:
         # The entry first, on its own: every claim to it queues there, before holding its
         # binding row, which approving another claim must update (withdraw) without deadlock.
@@ -106,19 +106,49 @@ async def claim(
     row = (await session.execute(query)).first()
     if row is None or (community_ids is not None and row[3] not in community_ids):
         raise NotFound(f"no binding #{number}")
-    binding, entry, openid, community_id = row
-    return Claim(number, binding.status, openid, entry, community_id)
+    return _claim_of(row)
 
 
 async def pending(
     *, session: AsyncSession, community_ids: Collection[int] | None = None
 ) -> list[Claim]:
     """Claims waiting for a worker, oldest first (all, or those of these communities)."""
-    numbers = await session.scalars(
-        select(col(Binding.id)).where(col(Binding.status) == PENDING).order_by(col(Binding.id))
+    query = _claims().where(col(Binding.status) == PENDING).order_by(col(Binding.id))
+    if community_ids is not None:
+        query = query.where(col(Compound.community_id).in_(community_ids))
+    return [_claim_of(row) for row in await session.execute(query)]
+
+
+def _claims() -> Select[_ClaimRow]:
+    """Bindings with what a worker is shown of them (a _ClaimRow each)."""
+    return (
+        select(
+            Binding,
+            RosterEntry,
+            col(User.openid),
+            col(Compound.community_id),
+            col(User.name),
+            col(Compound.name),
+        )
+        .join(RosterEntry, col(RosterEntry.id) == Binding.entry_id)
+        .join(User, col(User.id) == Binding.user_id)
+        .join(Compound, col(Compound.id) == RosterEntry.compound_id)
     )
-    found = [await claim(session=session, number=n) for n in numbers if n is not None]
-    return [c for c in found if community_ids is None or c.community_id in community_ids]
+
+
+def _claim_of(row: Row[_ClaimRow]) -> Claim:
+    binding, entry, openid, community_id, claimant, compound = row
+    assert binding.id is not None
+    return Claim(
+        binding.id,
+        binding.status,
+        openid,
+        entry,
+        community_id,
+        claimant,
+        binding.created_at,
+        compound,
+    )
 
 
 async def approve(

@@ -14,8 +14,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
@@ -159,14 +160,20 @@ async def waiting(
     return found is not None
 
 
-async def count_custom_sent(*, session: AsyncSession, openid: str, since: datetime) -> None:
-    """Count one customer-service message against the quota of the interaction at `since`."""
-    # Guarded by the interaction: if the user wrote again meanwhile, the fresh quota stays whole.
-    await session.execute(
-        update(User)
-        .where(col(User.openid) == openid, col(User.last_interaction_at) == since)
-        .values(cs_sent_since_interaction=col(User.cs_sent_since_interaction) + 1)
-    )
+_USERS = cast(Table, User.__table__)  # type: ignore[attr-defined]
+# Guarded by the interaction: if the user wrote again meanwhile, the fresh quota stays whole.
+_COUNT_CUSTOM = (
+    update(_USERS)
+    .where(_USERS.c.openid == bindparam("to"), _USERS.c.last_interaction_at == bindparam("since"))
+    .values(cs_sent_since_interaction=_USERS.c.cs_sent_since_interaction + 1)
+)
+
+
+async def count_custom_sent(*, session: AsyncSession, sent: Sequence[tuple[str, datetime]]) -> None:
+    """Count customer-service messages against their users' quotas: one per (openid, the
+    interaction `since` which it was sent), in one statement."""
+    if sent:
+        await session.execute(_COUNT_CUSTOM, [{"to": o, "since": since} for o, since in sent])
 
 
 async def use_up_custom_quota(

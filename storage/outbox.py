@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, insert, update
+from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -63,13 +64,40 @@ async def enqueue_many(
     return len(rows)
 
 
-async def mark_sent(*, session: AsyncSession, ids: list[int], via: str) -> None:
-    """Record that these messages reached WeChat."""
-    await session.execute(
-        update(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(ids))
-        .values(status="sent", via=via, sent_at=utcnow(), lease_until=None)
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """Messages WeChat accepted: how they went, and the user's interactions up to `seen` that
+    were in view when they were tried (storage/delivery.py)."""
+
+    ids: Sequence[int]
+    via: str
+    seen: datetime
+
+
+_TABLE = cast(Table, OutboxMessage.__table__)  # type: ignore[attr-defined]
+_MARK_SENT = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("message_id"))
+    .values(
+        status="sent",
+        via=bindparam("via"),
+        sent_at=bindparam("sent_at"),
+        attempted_at=bindparam("seen"),
+        lease_until=None,
     )
+)
+
+
+async def mark_sent(*, session: AsyncSession, delivered: Sequence[Delivered]) -> None:
+    """Record that these messages reached WeChat, in one statement however many they are."""
+    now = utcnow()
+    rows = [
+        {"message_id": id_, "via": d.via, "sent_at": now, "seen": d.seen}
+        for d in delivered
+        for id_ in d.ids
+    ]
+    if rows:
+        await session.execute(_MARK_SENT, rows)
 
 
 async def mark_retry(

@@ -145,7 +145,8 @@ async def test_outbox_lease_has_one_taker(db: Database) -> None:
     assert sorted(flat) == [1, 2, 3, 4, 5]
     async with db.transaction() as session:
         await outbox.mark_retry(session=session, ids=[1], error="busy", at=utcnow())
-        await outbox.mark_sent(session=session, ids=[2, 3, 4, 5], via="custom")
+        delivered = outbox.Delivered([2, 3, 4, 5], "custom", utcnow())
+        await outbox.mark_sent(session=session, delivered=[delivered])
     async with db.transaction() as session:
         again = await delivery.claim_due(session=session, now=utcnow(), lease=timedelta(minutes=1))
         assert [(r.id, r.attempts) for r in again] == [(1, 1)]

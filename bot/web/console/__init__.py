@@ -10,7 +10,18 @@ import jinja2
 from aiohttp import web
 
 from bot.core.config import Config
-from bot.web.console import account, auth, board, broadcasts, history, reports, roster, words
+from bot.web.console import (
+    account,
+    auth,
+    bindings,
+    board,
+    broadcasts,
+    history,
+    qrcodes,
+    reports,
+    roster,
+    words,
+)
 
 HERE = Path(__file__).parent
 
@@ -47,6 +58,15 @@ def create_console(config: Config) -> web.Application:
     add("GET", "/volunteers", roster.page, name="console.volunteers")
     add("POST", "/volunteers/import", roster.import_csv, name="console.volunteers_import")
     add("GET", "/volunteers.csv", roster.export_csv, name="console.volunteers_csv")
+    add("POST", "/bindings/{number:\\d+}/approve", bindings.approve, name="console.bind_approve")
+    add("POST", "/bindings/{number:\\d+}/reject", bindings.reject, name="console.bind_reject")
+    add("GET", "/qrcodes", qrcodes.page, name="console.qrcodes")
+    add(
+        "GET",
+        "/compounds/{compound:\\d+}/qrcode.png",
+        qrcodes.png,
+        name="console.compound_qrcode",
+    )
     add("GET", "/reports", reports.page, name="console.reports")
     add("GET", "/reports.csv", reports.export_csv, name="console.reports_csv")
     add("GET", "/broadcasts", broadcasts.page, name="console.broadcasts")

@@ -8,6 +8,7 @@ import io
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 from sqlalchemy import ColumnElement
@@ -72,5 +73,16 @@ def csv_response(
         body=("\ufeff" + out.getvalue()).encode(),
         content_type="text/csv",
         charset="utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={"Content-Disposition": attachment(filename)},
     )
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition that downloads as `filename`: in UTF-8 by RFC 5987 (filename*,
+    which every current browser reads), and in ASCII with the rest as "_" for any other."""
+    plain = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename
+    )
+    if plain == filename:
+        return f'attachment; filename="{filename}"'
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"

@@ -7,6 +7,7 @@ from aiohttp import web
 
 from bot.roster.commands import store_roster
 from bot.roster.formats import Problem, RosterRow, decode, read_roster
+from bot.web.console import bindings
 from bot.web.console.common import csv_response, reading, within
 from bot.web.console.keys import admin_of
 from bot.web.console.render import render
@@ -32,14 +33,21 @@ EXPORT_HEADER = (
 
 
 async def page(request: web.Request, **result: object) -> web.StreamResponse:
-    """The roster inside the worker's scope, with the import form (and its last result)."""
+    """The roster inside the worker's scope, with the import form (and its last result), and
+    the listed volunteers still waiting for their WeChat with the claims to decide."""
     listed = await _listings(request)
+    async with reading(request) as session:
+        claims = await bindings.claims_within(request, session)
     status = 400 if result.get("error") else 200
     return render(
         request,
         "volunteers.html",
         status=status,
-        volunteers=listed,
+        volunteers=[v for v in listed if v.openid is not None],
+        unbound=[v for v in listed if v.openid is None],
+        claims=claims,
+        claimed={c.entry.phone for c in claims},
+        claimant=bindings.claimant,
         skills=_skills,
         **{"result": None, "error": "", **result},
     )

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlmodel import col
 
 from bot.simulator.standin import STANDIN, StandinState, create_standin
@@ -423,6 +423,61 @@ async def test_a_claim_left_by_a_crashed_process_is_retried_after_its_lease(
     wechat.state.advance(121)
     assert await deliverer.run_once() == 1
     assert wechat.texts(ALICE) == ["hi"]
+
+
+async def test_what_went_out_before_a_pause_is_recorded_sent_not_given_back(
+    wechat: Harness,
+) -> None:
+    await wechat.interact(ALICE)
+    await wechat.interact(BOB)
+    await wechat.queue(ALICE, "给 Alice")
+    await wechat.queue(BOB, "给 Bob")
+
+    def busy_after_alice(delivered: Any) -> None:
+        if delivered.openid == ALICE:  # WeChat gets busy right after taking Alice's message
+            wechat.state.fail_next(CUSTOM, -1, times=3)
+
+    wechat.state.on_deliver.append(busy_after_alice)
+    deliverer = wechat.deliverer()
+    assert await deliverer.run_once() == 1
+    [alice] = await wechat.rows(ALICE)
+    assert (alice.status, alice.via) == ("sent", "custom")
+    assert (await wechat.user(ALICE)).cs_sent_since_interaction == 1
+    [bob] = await wechat.rows(BOB)
+    assert (bob.status, bob.attempts) == ("pending", 1)
+    wechat.state.advance(31)
+    assert await deliverer.run_once() == 1
+    assert wechat.texts(ALICE) == ["给 Alice"] and wechat.texts(BOB) == ["给 Bob"]
+
+
+async def test_a_batch_records_its_deliveries_in_one_transaction(
+    wechat: Harness, db: Database
+) -> None:
+    deliverer = wechat.deliverer()
+    await wechat.interact(ALICE)
+    await wechat.queue(ALICE, "hi")
+    assert await deliverer.run_once() == 1  # and the access token is fetched and stored
+    people = [f"oPerson{n}AbCdEfGhIjKlMnOpQrS" for n in range(5)]
+    for openid in people:
+        await wechat.interact(openid)
+        await wechat.queue(openid, "hi")
+    commits = 0
+
+    def count(_conn: Any) -> None:
+        nonlocal commits
+        commits += 1
+
+    event.listen(db.engine.sync_engine, "commit", count)
+    try:
+        assert await deliverer.run_once() == 5
+    finally:
+        event.remove(db.engine.sync_engine, "commit", count)
+    # The claim, then every delivery of the batch at once (it was one more per person).
+    assert commits == 2
+    for openid in people:
+        [row] = await wechat.rows(openid)
+        assert (row.status, row.attempted_at is not None) == ("sent", True)
+        assert (await wechat.user(openid)).cs_sent_since_interaction == 1
 
 
 async def test_a_slow_run_gives_back_what_it_cannot_send_within_half_its_lease(

@@ -74,6 +74,16 @@ async def test_a_worker_logs_in_assigns_from_the_board_and_sees_every_page(
             await page.click("details.import button[type=submit]")
             await page.wait_for_selector(".problems")
             await screenshot(page, "console_volunteers")
+            # 赵阿姨 was listed by phone; she claims it in chat and the worker approves here.
+            await s.server.wechat.text("oZhao", "绑定 13700137000")
+            await page.goto(s.url + "/volunteers")
+            claim = page.locator(".claim", has_text="赵阿姨")
+            await screenshot(page, "console_bindings")
+            await claim.locator("button", has_text="同意").click()
+            await page.wait_for_selector(".notice.ok")
+            assert "志愿者赵阿姨现在可以接单了" in await page.locator(".notice").inner_text()
+            await page.goto(s.url + "/qrcodes")
+            await screenshot(page, "console_qrcodes")
             await page.goto(s.url + "/reports")
             await page.wait_for_selector("svg.chart")
             await screenshot(page, "console_reports")
@@ -109,4 +119,5 @@ def _roster() -> bytes:
         f"张阿姨,13800001111,助老|跑腿,{EAST},阳光花园,2号楼,oZhang\n"
         f"陈师傅,1380000,维修,{EAST},阳光花园,6,oChen\n"
         f"刘老师,,助教|飞行,{EAST},阳光花园,1,oLiu\n"
+        f"赵阿姨,13700137000,助老,{EAST},阳光花园,4,\n"
     ).encode()

@@ -4,6 +4,7 @@ kept out of another's data, login guessing limited across processes, sessions th
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import aiohttp
@@ -29,7 +30,7 @@ def console_routes() -> list[tuple[str, str]]:
             continue
         info = route.resource.get_info() if route.resource else {}
         path = info.get("formatter") or info.get("path") or ""
-        found.append((route.method, path.replace("{number}", "1")))
+        found.append((route.method, re.sub(r"\{\w+\}", "1", path)))
     return found
 
 
