@@ -17,7 +17,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from nlp.labelled import OWN_FILE, ROUND2_FILE, TEAM_FILE, Row, devset, numbered_rows, train_part
+from nlp.labelled import (
+    OWN_FILE,
+    ROUND2_FILE,
+    ROUND3_FILE,
+    TEAM_FILE,
+    Row,
+    devset,
+    numbered_rows,
+    train_part,
+)
 from nlp.parser import Parser
 from nlp.scorer import DEFAULT_WEIGHTS
 
@@ -47,7 +56,7 @@ PRUNE_TRIPLES = 0.1
 def own_rows() -> list[Row]:
     """Messages we wrote ourselves: every input variety of the contract, and the team's
     older set; only ever in training, never scored."""
-    paths = (OWN_FILE, ROUND2_FILE, TEAM_FILE)
+    paths = (OWN_FILE, ROUND2_FILE, ROUND3_FILE, TEAM_FILE)
     return [row for path in paths for _, row in numbered_rows(path)]
 
 

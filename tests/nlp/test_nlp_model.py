@@ -26,22 +26,32 @@ from nlp.combine import (
     may_be_emergency,
 )
 from nlp.danger import Danger
-from nlp.evaluate import Scores, cross_validate, evaluate_test_part, held_out
+from nlp.evaluate import (
+    Scores,
+    cross_validate,
+    cross_validate_train,
+    evaluate_test_part,
+    held_out,
+)
 from nlp.features import message_features
 from nlp.intent import RuleIntent
 from nlp.scorer import Guess, LinearScorer
-from nlp.training import training_rows
+from nlp.training import own_rows, training_rows
 
 REPO = Path(__file__).resolve().parents[2]
 
+# Five-fold cross-validation on the TRAIN part of train.jsonl alone (537 messages, one is
+# 0.19 points): the messages most like those the parser is judged on.
+TRAIN_MODEL_FLOORS = {"intent": 0.96, "category": 0.95}
+TRAIN_PARSER_FLOORS = {"intent": 0.965, "category": 0.955, "urgency": 0.965, "when": 0.985}
 # Five-fold cross-validation on the TRAIN part of train.jsonl and the dev set.
-MODEL_FLOORS = {"intent": 0.96, "category": 0.945}
-PARSER_FLOORS = {"intent": 0.965, "category": 0.955, "urgency": 0.96, "when": 0.985}
+MODEL_FLOORS = {"intent": 0.97, "category": 0.96}
+PARSER_FLOORS = {"intent": 0.975, "category": 0.965, "urgency": 0.965, "when": 0.985}
 # The held-out TEST part (every fifth line of train.jsonl), scored by the shipped parser:
 # 134 messages, so one message is 0.75 points.
-TEST_PART_FLOORS = {"intent": 0.90, "category": 0.91, "urgency": 0.93, "when": 0.98}
+TEST_PART_FLOORS = {"intent": 0.93, "category": 0.93, "urgency": 0.945, "when": 0.98}
 # blind2, written from the contract before any parser error was read: 350 messages.
-BLIND2_FLOORS = {"intent": 0.97, "category": 0.955, "urgency": 0.965, "when": 0.975}
+BLIND2_FLOORS = {"intent": 0.965, "category": 0.96, "urgency": 0.96, "when": 0.975}
 # Any other slot, in every measure.
 SLOTS_FLOOR = 0.99
 
@@ -50,6 +60,23 @@ SLOTS_FLOOR = 0.99
 def cross_validation(parser: Parser) -> dict[str, Scores]:
     pytest.importorskip("sklearn")
     return cross_validate(parser)
+
+
+@pytest.fixture(scope="module")
+def train_cross_validation(parser: Parser) -> dict[str, Scores]:
+    pytest.importorskip("sklearn")
+    return cross_validate_train(parser).scores()
+
+
+def test_train_part_cross_validates(train_cross_validation: dict[str, Scores]) -> None:
+    model, whole = train_cross_validation["model"], train_cross_validation["parser"]
+    low = {k: v for k, v in model.accuracy.items() if v < TRAIN_MODEL_FLOORS[k]}
+    assert not low, model.report("model alone")
+    low = {k: v for k, v in whole.accuracy.items() if v < TRAIN_PARSER_FLOORS.get(k, SLOTS_FLOOR)}
+    assert not low, whole.report("whole parser")
+    assert whole.recall >= 0.98 and whole.false_rate <= 0.01, whole.report("whole parser")
+    for field in ("intent", "category"):  # the rules' part is no loss where they are unsure
+        assert whole.accuracy[field] >= model.accuracy[field], field
 
 
 def test_model_alone_cross_validates(cross_validation: dict[str, Scores]) -> None:
@@ -96,6 +123,27 @@ def test_the_held_out_sets_are_never_trained_on() -> None:
     trained = {row["text"] for row in training_rows()}
     assert not trained & {row["text"] for row in labelled.test_part()}
     assert not trained & {row["text"] for row in labelled.blind2()}
+
+
+def test_our_own_messages_copy_no_labelled_message() -> None:
+    """Our own messages are written from the contract, not rewritten from a shipped or
+    held-out message: a rewrite in training would tell the cross-validation (or the TEST
+    part, or blind2) its own answer. Only our own messages' ids are printed."""
+    shipped = [row for _, row in labelled.numbered_rows(labelled.TRAIN_FILE)]
+    own = own_rows()
+    copies = labelled.near_copies(own, shipped + labelled.devset() + labelled.blind2())
+    assert not copies, [own[i].get("id") for i in copies]
+
+
+def test_a_rewrite_is_a_near_copy_and_a_stock_phrase_is_not() -> None:
+    reference = [{"text": "我那个修水管的单子怎么样了 有没有人来啊"}, {"text": "在吗"}]
+    rows = [
+        {"text": "我那个修水管的单子怎么样了有没有人来"},  # rewritten
+        {"text": "在吗？"},  # the same letters
+        {"text": "修水管的单子有人接了吗"},  # a stock phrase, written anew
+        {"text": "在不在"},
+    ]
+    assert labelled.near_copies(rows, reference) == [0, 1]
 
 
 def test_packed_scores_are_exact(parser: Parser) -> None:
@@ -237,6 +285,16 @@ def test_a_guess_below_the_floor_with_no_cue_is_no_reading() -> None:
 def test_commands_are_sure() -> None:
     command = RuleIntent("rate_service", "command")
     assert choose_intent(command, _Guesses(UNSURE), False) == ("rate_service", True)  # type: ignore[arg-type]
+
+
+def test_a_cue_word_does_not_overrule_the_scorer() -> None:
+    """取消 in 取消我接的任务 is the rules' word for cancelling, but a volunteer giving back a
+    task declines it: the scorer's reading stands, and is unsure when the scorer is."""
+    cue = RuleIntent("cancel_request", "cue")
+    declines = {"decline_task": 0.55, "cancel_request": 0.45}
+    assert choose_intent(cue, _Guesses(declines), False) == ("decline_task", False)  # type: ignore[arg-type]
+    agreed = {"cancel_request": 0.55, "decline_task": 0.45}
+    assert choose_intent(cue, _Guesses(agreed), False) == ("cancel_request", True)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("text", ["那个师傅", "我家那个事你们看着办吧"])

@@ -62,6 +62,11 @@ PINYIN = [
     ("zai ma", "greeting", None, None),
     ("wo de dan zi you ren jie le ma", "check_status", None, None),
     ("bang wo mai cai", "request_help", "errand", "normal"),
+    ("zhe ge zen me yong a", "usage_help", None, None),
+    ("wo ba ba shuai le qi bu lai", "request_help", "medical", "emergency"),
+    ("ni men tai du tai cha le", "complaint", None, None),
+    ("ming tian xia wu neng bu neng bang wo jie hai zi", "request_help", "childcare", "normal"),
+    ("wo qu bu liao le", "decline_task", None, None),
 ]
 
 TYPOS = [
