@@ -109,16 +109,23 @@ async def seed(db: Database, *, task_limit: int) -> bool:
                 )
             session.add(user)
         crew = [p for p in PERSONAS if p.role == Role.VOLUNTEER and p.compound]
+        # Those listed by phone only are on the roster without their openid, waiting for 绑定.
+        listed = [p for p in PERSONAS if p.listed and p.compound]
         await roster.upsert_volunteers(
             session=session,
             volunteers=[
                 (
                     VolunteerData(
-                        p.openid, p.name, PHONES[p.openid], p.skills, p.building, p.availability
+                        None if p.listed else p.openid,
+                        p.name,
+                        PHONES[p.openid],
+                        p.skills,
+                        p.building,
+                        p.availability,
                     ),
                     homes[str(p.compound)],
                 )
-                for p in crew
+                for p in (*crew, *listed)
             ],
             task_limit=task_limit,
             at=utcnow(),

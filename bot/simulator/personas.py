@@ -49,6 +49,9 @@ class Persona:
     # False for someone last seen days ago, who is reached by template messages only.
     recent: bool = True
     community: str | None = None  # a worker's community
+    # On the community's volunteer list by name and phone only (skills as `skills`): bound to
+    # this WeChat when they send 绑定 with that phone and a worker approves (handlers/binding.py).
+    listed: bool = False
     about: str = ""  # one line shown in the persona picker
 
     @property
@@ -142,6 +145,17 @@ PERSONAS: tuple[Persona, ...] = (
     ),
     Persona("oDemoWorkerZhou", "周书记", Role.WORKER, community="阳光社区"),
     Persona("oDemoWorkerHuang", "黄主任", Role.WORKER, community="幸福社区"),
+    # Last, so that the others keep their phone numbers (PHONES) in a demo made before her.
+    Persona(
+        "oDemoListedGao",
+        "高阿姨",
+        Role.RESIDENT,
+        "阳光花园",
+        "2",
+        skills=("elderly", "errand"),
+        listed=True,
+        about="待绑定志愿者 手机13800000019",
+    ),
 )
 
 # The community workers' openids, in one place: today they are `[admin] openids`; console

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import sys
 from datetime import timedelta
@@ -19,9 +20,10 @@ from sqlalchemy import func, select
 from bot.core.errors import ConfigError
 from bot.runtime import running
 from bot.simulator.launch import simulation
+from bot.simulator.personas import BY_OPENID, PHONES
 from bot.simulator.saved import state_path
 from bot.web.keys import RUNTIME
-from storage import users
+from storage import users, volunteers
 from storage.models import HelpRequest
 from storage.types import utcnow
 from tests.conftest import REPO, make_config
@@ -209,3 +211,30 @@ async def test_window_controls_move_wechats_and_jinlins_view_together(
     assert window is not None and window.sent == 5
     assert utcnow() - window.at > timedelta(hours=3) - timedelta(minutes=1)
     assert (user.last_interaction_at, user.cs_sent_since_interaction) == (window.at, 5)
+
+
+async def _until_said(demo: Any, openid: str, words: str) -> str:
+    """The first message in the persona's chat holding `words`, waiting up to 5 s for it."""
+    for _ in range(500):
+        for entry in demo.phones.chat.of(openid):
+            if words in (entry.text or ""):
+                return str(entry.text)
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{openid} was never told {words!r}")
+
+
+async def test_the_demo_volunteer_listed_by_phone_binds_in_chat_once_a_worker_agrees(
+    tmp_path: Path, parser: Any
+) -> None:
+    gao, zhou = "oDemoListedGao", "oDemoWorkerZhou"
+    async with simulation(db_path=tmp_path / "demo.db", port=0, parser=parser) as demo:
+        assert PHONES[gao] in BY_OPENID[gao].about  # the picker tells her number
+        await demo.phones.act(gao, "text", f"绑定 {PHONES[gao]}")
+        await _until_said(demo, gao, "已请社区工作人员确认")
+        notice = await _until_said(demo, zhou, "绑定申请 #")
+        number = re.search(r"绑定申请 #(\d+)", notice)[1]  # type: ignore[index]
+        await demo.phones.act(zhou, "text", f"同意绑定 #{number}")
+        await _until_said(demo, gao, "您已绑定为志愿者高阿姨")
+        async with demo.phones.db.transaction() as session:
+            user = await users.get(session=session, openid=gao)
+            assert await volunteers.find(session=session, user_id=user.id) is not None
