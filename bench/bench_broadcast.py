@@ -124,23 +124,29 @@ async def seed(db: Database, config: Config, count: int) -> int:
     return notice.id
 
 
+def timed_statements(db: Database) -> list[float]:
+    """A one-item list that sums, from now on, the time the engine's statements take."""
+    spent = [0.0]
+    started: dict[int, float] = {}
+
+    def before(conn: Any, *_: Any) -> None:
+        started[id(conn)] = time.perf_counter()
+
+    def after(conn: Any, *_: Any) -> None:
+        spent[0] += time.perf_counter() - started.pop(id(conn), time.perf_counter())
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", before)
+    event.listen(db.engine.sync_engine, "after_cursor_execute", after)
+    return spent
+
+
 async def run_engine(name: str, url: str, count: int, batch_size: int) -> Result:
     db = open_database(url)
     await migrate.upgrade(db)
     async with standin() as (api, state):
         config = config_for(url, api, batch_size)
         notice = await seed(db, config, count)
-        spent = [0.0]
-        started_at: dict[int, float] = {}
-
-        def before(conn: Any, *_: Any) -> None:
-            started_at[id(conn)] = time.perf_counter()
-
-        def after(conn: Any, *_: Any) -> None:
-            spent[0] += time.perf_counter() - started_at.pop(id(conn), time.perf_counter())
-
-        event.listen(db.engine.sync_engine, "before_cursor_execute", before)
-        event.listen(db.engine.sync_engine, "after_cursor_execute", after)
+        spent = timed_statements(db)
         async with WeChatClient(config.wechat, db) as client:
             await client.get_tags()  # the access token, fetched before the clock starts
             engine = BroadcastEngine(db, client, config)

@@ -16,14 +16,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import event
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.bench_broadcast import Result, config_for, standin  # noqa: E402
+from bench.bench_broadcast import Result, config_for, standin, timed_statements  # noqa: E402
 from bot.wechat.client import WeChatClient  # noqa: E402
 from bot.wechat.outbound import Deliverer  # noqa: E402
 from storage import migrate, outbox, users  # noqa: E402
@@ -42,21 +39,6 @@ async def seed(db: Database, people: list[str]) -> None:
     async with db.transaction() as session:
         await users.touch(session=session, arrivals=dict.fromkeys(people, "message"), at=utcnow())
         await outbox.enqueue_many(session=session, openids=people, text=TEXT)
-
-
-def timed_statements(db: Database) -> list[float]:
-    spent = [0.0]
-    started: dict[int, float] = {}
-
-    def before(conn: Any, *_: Any) -> None:
-        started[id(conn)] = time.perf_counter()
-
-    def after(conn: Any, *_: Any) -> None:
-        spent[0] += time.perf_counter() - started.pop(id(conn), time.perf_counter())
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", before)
-    event.listen(db.engine.sync_engine, "after_cursor_execute", after)
-    return spent
 
 
 async def run(count: int, workdir: Path, *, bare: bool) -> Result:

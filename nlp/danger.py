@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nlp.leads import anchor_chars, required_literal
+from nlp.leads import AnchorIndex, required_literal
 from nlp.phrases import Phrases
 
 DEFAULT_TABLE = Path(__file__).with_name("danger.toml")
@@ -66,15 +66,7 @@ class DangerDetector:
         # matches start with, or a rarer set they all pass through; nlp.leads) and the run
         # of characters all its matches hold, if it has one: anchor -> pattern numbers.
         self._required = [required_literal(pattern) for pattern, _ in self._patterns]
-        self._by_lead: dict[str, list[int]] = {}
-        self._always: list[int] = []
-        for number, (pattern, _) in enumerate(self._patterns):
-            lead = anchor_chars(pattern)
-            if lead is None:
-                self._always.append(number)
-            for ch in lead or ():
-                self._by_lead.setdefault(ch, []).append(number)
-        self._leads = frozenset(self._by_lead)
+        self._anchored = AnchorIndex(pattern for pattern, _ in self._patterns)
         self._rank = rank
         self._worry = tuple(guards["worry"])
         self._negations = tuple(guards["negation"])
@@ -94,10 +86,7 @@ class DangerDetector:
     def read(self, text: str) -> Danger | None:
         """The danger a normalised message reports, or None when it reports none."""
         hits = [(m.start(), self._word_sign[m.group()]) for m in self._words.finditer(text)]
-        numbers = set(self._always)
-        for ch in self._leads.intersection(text):
-            numbers.update(self._by_lead[ch])
-        for number in sorted(numbers):
+        for number in self._anchored.candidates(text):
             if self._required[number] not in text:
                 continue
             pattern, name = self._patterns[number]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 try:  # the regex engine's own parser; if a Python release moves it, every pattern just runs
@@ -98,6 +99,28 @@ def anchor_chars(pattern: re.Pattern[str]) -> frozenset[str] | None:
         if found:
             sets.append(found)
     return min(sets, key=lambda chars: (len(chars & _COMMON), len(chars))) if sets else None
+
+
+class AnchorIndex:
+    """Patterns by their anchor characters: which of them a message could match at all."""
+
+    def __init__(self, patterns: Iterable[re.Pattern[str]]) -> None:
+        self._by_anchor: dict[str, list[int]] = {}
+        self._always: list[int] = []  # patterns with no known anchor run on every message
+        for number, pattern in enumerate(patterns):
+            anchors = anchor_chars(pattern)
+            if anchors is None:
+                self._always.append(number)
+            for ch in anchors or ():
+                self._by_anchor.setdefault(ch, []).append(number)
+        self._anchors = frozenset(self._by_anchor)
+
+    def candidates(self, text: str) -> list[int]:
+        """The numbers (in the order given) of the patterns that may match `text`."""
+        numbers = set(self._always)
+        for ch in self._anchors.intersection(text):
+            numbers.update(self._by_anchor[ch])
+        return sorted(numbers)
 
 
 def _mandatory_firsts(item: tuple[Any, Any]) -> frozenset[str] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from nlp.leads import anchor_chars, guarded, required_literal
+from nlp.leads import AnchorIndex, guarded, required_literal
 from nlp.lexicon import CueSet, Lexicon
 
 
@@ -29,22 +29,14 @@ class CueIndex:
         # a fast scan (the rest are guarded to the same effect), whereas an alternation of
         # them would be tried at every position. And a pattern none of whose anchor characters
         # occur in a message is not run on it at all (nlp.leads.anchor_chars: its lead
-        # characters, or a rarer set every match passes through): `_by_lead` maps a
-        # character to the patterns anchored by it, numbered in tag order so that running
+        # characters, or a rarer set every match passes through): `_anchored` finds the
+        # patterns anchored by a message's characters, numbered in tag order so that running
         # them in number order keeps each tag's hits in order. Each also keeps a run of
         # characters all its matches hold (号单, 志愿, 有空; "" if none): a cheap `in` test
         # on the message rules out most candidates before their search.
         raw = [(tag, p) for tag, found in self._lists.items() for p in found]
         self._patterns = [(tag, guarded(p), required_literal(p)) for tag, p in raw]
-        self._by_lead: dict[str, list[int]] = {}
-        self._always: list[int] = []
-        for number, (_, pattern) in enumerate(raw):
-            lead = anchor_chars(pattern)
-            if lead is None:
-                self._always.append(number)
-            for ch in lead or ():
-                self._by_lead.setdefault(ch, []).append(number)
-        self._leads = frozenset(self._by_lead)
+        self._anchored = AnchorIndex(pattern for _, pattern in raw)
 
     def _add(self, tag: str, cues: CueSet, soft: str | None = None) -> None:
         self._add_words(tag, cues.words)
@@ -72,11 +64,8 @@ class CueIndex:
             offset += len(token)
         # Every pattern that can match is run now: nearly every tag is asked about in a
         # parse, and plain dict lookups afterwards cost less than deciding lazily each time.
-        numbers = set(self._always)
-        for ch in self._leads.intersection(text):
-            numbers.update(self._by_lead[ch])
         patterns = self._patterns
-        for number in sorted(numbers):
+        for number in self._anchored.candidates(text):
             tag, pattern, required = patterns[number]
             # Most candidates do not match, and search() costs a third of a finditer().
             if required in text and pattern.search(text):
