@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # The README's images come from the page tests (the simulator's and the console's).
-README_IMAGES := simulator_resident simulator_template console_board console_broadcast console_reports
+README_IMAGES := simulator_resident simulator_template console_board console_broadcast console_reports console_bindings
 
 .PHONY: serve test lint bench install screenshots train evaluate
 
