@@ -35,7 +35,8 @@ async def enqueue(
     return message
 
 
-_INSERT = insert(cast(Table, OutboxMessage.__table__))  # type: ignore[attr-defined]
+_TABLE = cast(Table, OutboxMessage.__table__)  # type: ignore[attr-defined]
+_INSERT = insert(_TABLE)
 
 
 async def enqueue_many(
@@ -74,7 +75,6 @@ class Delivered:
     seen: datetime
 
 
-_TABLE = cast(Table, OutboxMessage.__table__)  # type: ignore[attr-defined]
 _MARK_SENT = (
     update(_TABLE)
     .where(_TABLE.c.id == bindparam("message_id"))

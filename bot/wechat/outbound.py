@@ -260,7 +260,7 @@ class Deliverer(Background):
             raise _Pause(now + delay)
         return False
 
-    # --- what became of the messages, each in its own transaction ----------------------------
+    # --- what became of the messages: deliveries with the batch, the rest each on its own -----
 
     def _sent(
         self,

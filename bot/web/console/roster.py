@@ -4,6 +4,7 @@ each bad row shown with its line and reasons) and CSV export in the same columns
 from __future__ import annotations
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.roster.commands import store_roster
 from bot.roster.formats import Problem, RosterRow, decode, read_roster
@@ -35,8 +36,8 @@ EXPORT_HEADER = (
 async def page(request: web.Request, **result: object) -> web.StreamResponse:
     """The roster inside the worker's scope, with the import form (and its last result), and
     the listed volunteers still waiting for their WeChat with the claims to decide."""
-    listed = await _listings(request)
     async with reading(request) as session:
+        listed = await _listings(request, session)
         claims = await bindings.claims_within(request, session)
     status = 400 if result.get("error") else 200
     return render(
@@ -53,13 +54,12 @@ async def page(request: web.Request, **result: object) -> web.StreamResponse:
     )
 
 
-async def _listings(request: web.Request) -> list[roster.Listing]:
-    async with reading(request) as session:
-        return await roster.listings(
-            session=session,
-            where=await within(request, session, Volunteer.compound_id),
-            listed_where=await within(request, session, RosterEntry.compound_id),
-        )
+async def _listings(request: web.Request, session: AsyncSession) -> list[roster.Listing]:
+    return await roster.listings(
+        session=session,
+        where=await within(request, session, Volunteer.compound_id),
+        listed_where=await within(request, session, RosterEntry.compound_id),
+    )
 
 
 def _skills(stored: str) -> str:
@@ -115,7 +115,8 @@ def _inside(
 async def export_csv(request: web.Request) -> web.StreamResponse:
     """The roster as CSV in the import's columns (Chinese skill and time names), so an edited
     export imports back."""
-    listed = await _listings(request)
+    async with reading(request) as session:
+        listed = await _listings(request, session)
     return csv_response(
         EXPORT_HEADER,
         (
