@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from abc import ABC, abstractmethod
 from datetime import timedelta
 
@@ -16,12 +17,14 @@ logger = logging.getLogger(__name__)
 
 
 class Background(ABC):
-    """Runs `run_once` when kicked and every `interval`; subclasses hold `_running` while they
-    work and check `_stopping` between steps."""
+    """Runs `run_once` when kicked and every `interval`, and never sooner than `pace` after the
+    last run began (kicks meanwhile coalesce into the next run); subclasses hold `_running`
+    while they work and check `_stopping` between steps."""
 
-    def __init__(self, name: str, interval: timedelta) -> None:
+    def __init__(self, name: str, interval: timedelta, pace: timedelta = timedelta(0)) -> None:
         self._name = name
         self._interval = interval
+        self._pace = pace.total_seconds()
         self._wake = asyncio.Event()
         self._running = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
@@ -53,11 +56,15 @@ class Background(ABC):
         await asyncio.wait([task])
 
     async def _loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        began = -math.inf
         while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._interval.total_seconds()):
                     await self._wake.wait()
+            await asyncio.sleep(max(0.0, began + self._pace - loop.time()))
             self._wake.clear()
+            began = loop.time()
             try:
                 await self.run_once()
             except Exception as exc:  # the safety net must outlive one bad run (database down)

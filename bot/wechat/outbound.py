@@ -5,7 +5,11 @@ Per user, from the database (shared/spec/wechat.md):
   the user's messages merged oldest first, a blank line apart, `merge_limit` characters each;
 - otherwise one template message when `wechat.template_id` is set. WeChat shows 20 characters
   of a template field, so a message that does not fit stays pending (marked as announced) and
-  goes out in full by customer service once the user answers;
+  goes out in full by customer service once the user answers. One announcement a user has not
+  answered is enough for a while: what comes for them within `ANNOUNCE_EVERY` of it waits, and
+  is announced with whatever else came meanwhile if they still have not answered by then (a
+  volunteer away from the account gets a notification a minute at most, however busy the
+  street, and WeChat's users block accounts that flood them);
 - without a template the messages wait, untouched, until the user's next interaction makes
   them due again (storage/delivery.py). A slow re-check every `RECHECK` catches a template
   configured meanwhile; nothing spins.
@@ -44,9 +48,14 @@ TEMPLATE_FIELD = 20  # characters WeChat shows of a template field since May 202
 TEMPLATE_REMARK = "回复公众号查看详情"
 JOINER = "\n\n"
 RECHECK = timedelta(hours=6)
+ANNOUNCE_EVERY = timedelta(minutes=1)  # at most one template a minute to a user
 # An interaction being committed while we read users is at most this old (WeChat's 5 s deadline).
 INTERACTION_GRACE = timedelta(seconds=10)
 MAX_ROUNDS = 20  # batches per run, so stop() is never kept waiting by a long backlog
+# Runs begin at least this far apart, and a run serves each user once: under load, what is
+# queued meanwhile goes out merged in the next run rather than a claim, a call to WeChat and
+# a transaction chasing every new message. A message waits a fifth of a second at most for it.
+PACE = timedelta(seconds=0.2)
 # Every claim drops what it takes that is no longer true; all that is queued is swept this
 # often, as it reads every queued message (storage/delivery.py: claim_due).
 SWEEP_EVERY = timedelta(seconds=10)
@@ -102,7 +111,7 @@ class Deliverer(Background):
         retry_base: timedelta = timedelta(seconds=30),
         retry_cap: timedelta = timedelta(minutes=30),
     ) -> None:
-        super().__init__("outbox-delivery", config.followups.poll_interval)
+        super().__init__("outbox-delivery", config.followups.poll_interval, PACE)
         self._db = db
         self._client = client
         self._template_id = config.wechat.template_id
@@ -120,6 +129,8 @@ class Deliverer(Background):
         self._delivered: list[outbox.Delivered] = []
         self._counted: list[tuple[str, datetime]] = []
         self._waiting: list[tuple[delivery.Waiting, bool]] = []
+        # When each user was last sent a template by this process (the last ANNOUNCE_EVERY's).
+        self._announced: dict[str, datetime] = {}
 
     # --- one run -----------------------------------------------------------------------------
 
@@ -127,15 +138,26 @@ class Deliverer(Background):
         """Deliver what is due now, in batches while they come back full; how many were sent."""
         async with self._running:
             sent = 0
+            served: set[str] = set()
             for _ in range(MAX_ROUNDS):
-                delivered, more = await self._batch()
+                delivered, more = await self._batch(served)
                 sent += delivered
                 if not more or self._stopping:
                     break
             return sent
 
-    async def _batch(self) -> tuple[int, bool]:
+    async def _batch(self, served: set[str]) -> tuple[int, bool]:
+        """Claim and deliver the due messages of up to `users_per_batch` users; how many were
+        sent, and whether another batch should follow in this run: not when it came back
+        short, nor once it reached users this run `served` already (whose new messages then
+        wait for the next run)."""
         claimed_at = self._clock()
+        if self._announced:
+            self._announced = {
+                openid: at
+                for openid, at in self._announced.items()
+                if claimed_at - at < ANNOUNCE_EVERY
+            }
         sweep = self._swept is None or claimed_at - self._swept >= SWEEP_EVERY
         async with self._db.transaction() as session:
             claimed = await delivery.claim_due(
@@ -169,7 +191,9 @@ class Deliverer(Background):
         if give_back is not None:
             await self._release(ids, give_back)
             return sent, give_back == claimed_at
-        return sent, len(by_user) == self._users_per_batch
+        again = not served.intersection(by_user)
+        served.update(by_user)
+        return sent, again and len(by_user) == self._users_per_batch
 
     async def _to_user(self, openid: str, user: User | None, messages: list[OutboxMessage]) -> int:
         """Deliver one user's claimed messages; how many were sent."""
@@ -210,9 +234,15 @@ class Deliverer(Background):
         if not self._template_id or not fresh:
             self._wait(messages, seen, now, f"waits for the user: {why}")
             return 0
+        announced = self._announced.get(openid)
+        if announced is not None and now - announced < ANNOUNCE_EVERY:
+            due = announced + ANNOUNCE_EVERY
+            self._wait(messages, seen, now, f"announced a moment ago: {why}", due=due)
+            return 0
         data, whole = template_data([m.text for m in fresh])
         try:
             await self._client.send_template(openid, self._template_id, data)
+            self._announced[openid] = now
         except WeChatAPIError as exc:
             if isinstance(exc, PAUSING) or exc.errcode == NOT_FOLLOWING:
                 await self._failed(openid, fresh, exc, seen, now)
@@ -318,12 +348,14 @@ class Deliverer(Background):
         note: str,
         *,
         via: str | None = None,
+        due: datetime | None = None,
     ) -> None:
-        """Note that these messages wait for their reader, recorded with the batch."""
+        """Note that these messages wait for their reader (or, at the latest, until `due`),
+        recorded with the batch."""
         ids = [m.id for m in messages if m.id is not None]
         if not ids:
             return
-        held = delivery.Waiting(messages[0].openid, ids, now + RECHECK, seen, note, via)
+        held = delivery.Waiting(messages[0].openid, ids, due or now + RECHECK, seen, note, via)
         self._waiting.append((held, any(m.last_error != note for m in messages)))
 
     async def _release(self, ids: list[int], at: datetime) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from sqlmodel import col
 
 from bot.simulator.standin import STANDIN, StandinState, create_standin
 from bot.wechat.client import WeChatClient
-from bot.wechat.outbound import Deliverer
+from bot.wechat.outbound import PACE, Deliverer
 from storage import delivery, outbox, users
 from storage.db import Database, open_database
 from storage.models import OutboxMessage, User
@@ -279,10 +280,35 @@ async def test_wechat_refusing_the_window_falls_back_to_the_template(
     assert await deliverer.run_once() == 1
     assert [m.kind for m in wechat.state.messages(ALICE)] == ["template"]
     # WeChat's word stands until the user writes again: no more futile customer-service tries.
+    wechat.state.advance(61)  # (and a minute after the last, a template may go again)
     await wechat.queue(ALICE, "收到")
     assert await deliverer.run_once() == 1
     assert wechat.state.calls[CUSTOM] == 1 and wechat.state.calls[TEMPLATE_SEND] == 2
     assert (await wechat.user(ALICE)).cs_sent_since_interaction == 5
+
+
+async def test_a_user_gets_one_template_a_minute_however_much_comes_for_them(
+    wechat: Harness,
+) -> None:
+    deliverer = wechat.deliverer(template=True)
+    offer = "有邻居需要帮忙：阳光花园3号楼，明天下午三点陪老人去医院看病，回复 接单 {}"
+    await wechat.queue(BOB, offer.format(1))
+    assert await deliverer.run_once() == 0  # announced: "您有一条新消息"
+    for n in (2, 3):
+        wechat.state.advance(10)
+        await wechat.queue(BOB, offer.format(n))
+        assert await deliverer.run_once() == 0  # a moment after the last: it waits
+    assert [m.kind for m in wechat.state.messages(BOB)] == ["template"]
+    wechat.state.advance(45)  # a minute after the announcement, still unanswered
+    await deliverer.run_once()
+    second = wechat.state.messages(BOB)[1]
+    assert second.kind == "template" and second.data is not None
+    assert second.data["first"]["value"] == "您有2条新消息"
+    rows = await wechat.rows(BOB)
+    assert [(r.status, r.via) for r in rows] == [("pending", "template")] * 3
+    await wechat.interact(BOB)  # the reply brings all three in full, merged
+    assert await deliverer.run_once() == 3
+    assert wechat.texts(BOB) == ["\n\n".join(offer.format(n) for n in (1, 2, 3))]
 
 
 async def test_a_refused_template_leaves_the_message_waiting_not_lost(wechat: Harness) -> None:
@@ -530,10 +556,10 @@ async def test_a_slow_run_gives_back_what_it_cannot_send_within_half_its_lease(
     batches = 0
     batch = deliverer._batch
 
-    async def counted() -> tuple[int, bool]:
+    async def counted(served: set[str]) -> tuple[int, bool]:
         nonlocal batches
         batches += 1
-        return await batch()
+        return await batch(served)
 
     monkeypatch.setattr(deliverer, "_batch", counted)
     assert await deliverer.run_once() == 3
@@ -602,10 +628,61 @@ async def test_kicks_during_a_run_coalesce_into_one_more_run(
     deliverer.kick()
     spy.gate.set()
     await until(lambda: len(wechat.texts(ALICE)) == 1)
-    await asyncio.sleep(0.05)
+    await until(lambda: spy.runs == 2)  # one more, at least PACE after the first began
+    await asyncio.sleep(PACE.total_seconds() + 0.05)
     assert spy.runs == 2
     assert wechat.texts(ALICE) == ["第一条\n\n第二条"]
     await deliverer.stop()
+
+
+async def test_a_run_serves_each_user_once_however_much_keeps_coming(
+    wechat: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Under load, messages keep coming for the same people while a run delivers: the run
+    # stops once it reaches people it served, and what came meanwhile goes out merged in the
+    # next run (it used to chase every new message, batch after batch).
+    people = [f"oBusy{n:02d}AbCdEfGhIjKlMnOpQr" for n in range(4)]
+    for openid in people:
+        await wechat.interact(openid)
+        await wechat.queue(openid, "第1条")
+    deliverer = wechat.deliverer(users_per_batch=2)
+    batches = 0
+    batch = deliverer._batch
+
+    async def counted(served: set[str]) -> tuple[int, bool]:
+        nonlocal batches
+        batches += 1
+        for openid in people:  # a new message for everyone as each batch begins
+            await wechat.queue(openid, f"第{batches + 1}条")
+        return await batch(served)
+
+    monkeypatch.setattr(deliverer, "_batch", counted)
+    await deliverer.run_once()
+    # Two batches reach the four people; the third reaches the first two again, and ends it.
+    assert batches == 3
+    assert [len(wechat.texts(openid)) for openid in people] == [2, 2, 1, 1]
+
+
+async def test_runs_begin_a_pace_apart_however_often_kicked(
+    wechat: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deliverer = wechat.deliverer()
+    began: list[float] = []
+    real = deliverer.run_once
+
+    async def timed() -> int:
+        began.append(asyncio.get_running_loop().time())
+        return await real()
+
+    monkeypatch.setattr(deliverer, "run_once", timed)
+    await deliverer.start()
+    for _ in range(40):
+        deliverer.kick()
+        await asyncio.sleep(0.01)
+    await deliverer.stop()
+    assert len(began) >= 2
+    gaps = [later - earlier for earlier, later in itertools.pairwise(began)]
+    assert min(gaps) >= PACE.total_seconds() - 0.01
 
 
 async def test_one_run_at_a_time_in_a_process(
@@ -615,13 +692,13 @@ async def test_one_run_at_a_time_in_a_process(
     active = peak = 0
     batch = deliverer._batch
 
-    async def watched() -> tuple[int, bool]:
+    async def watched(served: set[str]) -> tuple[int, bool]:
         nonlocal active, peak
         active += 1
         peak = max(peak, active)
         await asyncio.sleep(0.02)
         try:
-            return await batch()
+            return await batch(served)
         finally:
             active -= 1
 
@@ -653,10 +730,10 @@ async def test_stop_waits_for_the_current_run_then_ends_the_loop(
     inside, gate = asyncio.Event(), asyncio.Event()
     batch = deliverer._batch
 
-    async def held() -> tuple[int, bool]:
+    async def held(served: set[str]) -> tuple[int, bool]:
         inside.set()
         await gate.wait()
-        return await batch()
+        return await batch(served)
 
     monkeypatch.setattr(deliverer, "_batch", held)
     await deliverer.start()
