@@ -21,6 +21,7 @@ from nlp.labelled import (
     OWN_FILE,
     ROUND2_FILE,
     ROUND3_FILE,
+    ROUND4_FILE,
     TEAM_FILE,
     Row,
     devset,
@@ -62,7 +63,7 @@ PRUNE_TRIPLES = 0.1
 def own_rows() -> list[Row]:
     """Messages we wrote ourselves: every input variety of the contract, and the team's
     older set; only ever in training, never scored."""
-    paths = (OWN_FILE, ROUND2_FILE, ROUND3_FILE, TEAM_FILE)
+    paths = (OWN_FILE, ROUND2_FILE, ROUND3_FILE, ROUND4_FILE, TEAM_FILE)
     return [row for path in paths for _, row in numbered_rows(path)]
 
 
