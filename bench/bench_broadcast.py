@@ -74,11 +74,12 @@ async def standin() -> AsyncIterator[tuple[str, Any]]:
         await runner.cleanup()
 
 
-def config_for(url: str, api: str, batch_size: int) -> Config:
+def config_for(url: str, api: str, batch_size: int, *, template_id: str = "") -> Config:
     config = load_config(REPO / "config.example.toml", env={})
     data = config.model_dump()
     data["database"]["url"] = url
     data["wechat"]["api_base_url"] = api
+    data["wechat"]["template_id"] = template_id
     data["broadcast"] = {"calls_per_minute": 1_000_000, "batch_size": batch_size}
     data["org"]["compounds"] = ["阳光花园"]
     return Config.model_validate(data)

@@ -35,6 +35,8 @@ async def compound_named(ctx: Ctx, name: str | None) -> Place | None:
     """The known compound with that name."""
     if not name:
         return None
+    if ctx.places is not None:
+        return ctx.places.find(name)
     return await org.find_compound(session=ctx.session, name=name)
 
 
@@ -43,7 +45,7 @@ async def only_compound(ctx: Ctx) -> Place | None:
     nobody is asked for it, whatever compounds an import of volunteers brought along."""
     configured = ctx.config.org.compounds
     if len(configured) == 1:
-        return await org.find_compound(session=ctx.session, name=configured[0])
+        return await compound_named(ctx, configured[0])
     if configured:
         return None
     known = await org.places(session=ctx.session)

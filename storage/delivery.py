@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
@@ -143,21 +144,64 @@ async def release(
     )
 
 
-async def waiting(
-    *, session: AsyncSession, openid: str, note: str, besides: Collection[int]
-) -> bool:
-    """Whether other messages of `openid` already wait, for the reason `note`."""
-    found = await session.scalar(
-        select(col(OutboxMessage.id))
-        .where(
-            col(OutboxMessage.openid) == openid,
-            col(OutboxMessage.status) == "pending",
-            col(OutboxMessage.last_error) == note[:250],
-            col(OutboxMessage.id).not_in(list(besides)),
-        )
-        .limit(1)
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """Leased messages of one user that could not go now: pending again, due at `at` or at
+    the user's first interaction after `seen`, for the reason `note`; `via` "template" once a
+    template announced them."""
+
+    openid: str
+    ids: Sequence[int]
+    at: datetime
+    seen: datetime
+    note: str
+    via: str | None = None
+
+
+_OUTBOX = cast(Table, OutboxMessage.__table__)  # type: ignore[attr-defined]
+_WAIT = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("message_id"), _OUTBOX.c.status == "sending")
+    .values(
+        status="pending",
+        next_attempt_at=bindparam("due_at"),
+        lease_until=None,
+        last_error=bindparam("why"),
+        via=func.coalesce(bindparam("announced", type_=_OUTBOX.c.via.type), _OUTBOX.c.via),
+        attempted_at=bindparam("seen"),
     )
-    return found is not None
+)
+
+
+async def wait(*, session: AsyncSession, waiting: Sequence[Waiting]) -> None:
+    """Give these leased messages back to wait, in one statement however many they are (a
+    message no longer leased, dropped meanwhile as no longer true, is left as it is)."""
+    rows = [
+        {"message_id": id_, "due_at": w.at, "why": w.note[:250], "announced": w.via, "seen": w.seen}
+        for w in waiting
+        for id_ in w.ids
+    ]
+    if rows:
+        await session.execute(_WAIT, rows)
+
+
+async def already_waiting(
+    *, session: AsyncSession, waiting: Sequence[Waiting]
+) -> set[tuple[str, str]]:
+    """Of these users and reasons, those for which other messages already wait: read in one
+    statement before `wait` (leased messages, as these are until then, do not count)."""
+    if not waiting:
+        return set()
+    rows = await session.execute(
+        select(_OUTBOX.c.openid, _OUTBOX.c.last_error)
+        .where(
+            _OUTBOX.c.openid.in_({w.openid for w in waiting}),
+            _OUTBOX.c.status == "pending",
+            _OUTBOX.c.last_error.in_({w.note[:250] for w in waiting}),
+        )
+        .distinct()
+    )
+    return {(openid, note) for openid, note in rows}
 
 
 _USERS = cast(Table, User.__table__)  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import cast
 
@@ -137,7 +138,7 @@ async def add_aliases(*, session: AsyncSession, compound_id: int, names: list[st
     await session.flush()
 
 
-async def named_places(*, session: AsyncSession) -> list[tuple[str, Place]]:
+async def named_places(*, session: Executor) -> list[tuple[str, Place]]:
     """Every name people may use for a compound (its own and its aliases) with the place."""
     known = {place.compound_id: place for place in await places(session=session)}
     aliases = await session.execute(select(col(CompoundAlias.name), col(CompoundAlias.compound_id)))
@@ -145,7 +146,7 @@ async def named_places(*, session: AsyncSession) -> list[tuple[str, Place]]:
     return named + [(name, known[cid]) for name, cid in aliases if cid in known]
 
 
-async def places(*, session: AsyncSession, compound_id: int | None = None) -> list[Place]:
+async def places(*, session: Executor, compound_id: int | None = None) -> list[Place]:
     """Every compound (or just one) with its community and street."""
     query = _PLACE.order_by(col(Compound.id))
     if compound_id is not None:
@@ -170,6 +171,24 @@ async def find_compound(*, session: AsyncSession, name: str) -> Place | None:
     for *fields, called in await session.execute(_FIND, {"name": escaped}):
         place = Place(*fields)
         (exact if called == name else within)[place.compound_id] = place
+    found = exact or within
+    return next(iter(found.values())) if len(found) == 1 else None
+
+
+def pick_compound(named: Iterable[tuple[str, Place]], name: str) -> Place | None:
+    """find_compound's choice among names already read (named_places): the compound called
+    `name` by its name or an alias, else the only one whose name contains it."""
+    if not name:
+        return None
+    exact: dict[int, Place] = {}
+    within: dict[int, Place] = {}
+    # LIKE, as find_compound matches, ignores the case of ASCII letters on SQLite.
+    folded = name.casefold()
+    for called, place in named:
+        if called == name:
+            exact[place.compound_id] = place
+        elif folded in called.casefold():
+            within[place.compound_id] = place
     found = exact or within
     return next(iter(found.values())) if len(found) == 1 else None
 

@@ -25,6 +25,7 @@ from storage.models import (
     Volunteer,
 )
 from storage.org import Place
+from storage.sql import plain_rows
 
 TIERS = ("compound", "community", "street")
 
@@ -174,7 +175,7 @@ async def candidates(
         community_id,
         load,
         waiting,
-    ) in await session.execute(query, params):
+    ) in await plain_rows(session, query, params):
         if not is_available(availability.split("|"), local_at, has_time):
             continue
         if compound_id == place.compound_id:

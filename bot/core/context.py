@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.config import Config
 from storage import accounts, outbox, scope
 from storage.models import HelpRequest, RosterEntry
+from storage.org import Place
 
 
 class Notify(Protocol):
@@ -37,6 +38,10 @@ class Notify(Protocol):
     ) -> None: ...
 
 
+class Places(Protocol):
+    def find(self, name: str) -> Place | None: ...
+
+
 @dataclass(frozen=True)
 class Ctx:
     """One unit of work: everything done through it commits or rolls back together."""
@@ -45,6 +50,9 @@ class Ctx:
     config: Config
     notify: Notify  # queue a message to another person (sent after commit)
     now: datetime  # tz-aware UTC
+    # The compounds by name as the dispatcher knows them (read when they change, not per
+    # message); without it, handlers ask the database.
+    places: Places | None = None
 
     @property
     def tz(self) -> ZoneInfo:

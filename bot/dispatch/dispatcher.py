@@ -192,7 +192,9 @@ class Dispatcher:
                 ],
             )
             notify = Notifier(session)
-            ctx = Ctx(session=session, config=self.config, notify=notify, now=now)
+            ctx = Ctx(
+                session=session, config=self.config, notify=notify, now=now, places=self.places
+            )
             replies: dict[str, str] = {}
             for key, job in fresh.items():
                 replies[key] = await self._route(ctx, job, people[job.inbound.openid])

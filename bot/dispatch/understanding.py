@@ -15,6 +15,7 @@ from bot.core.config import Config
 from nlp import Parse
 from storage import org
 from storage.db import Database
+from storage.org import Place
 from storage.sql import Executor
 
 logger = logging.getLogger(__name__)
@@ -27,24 +28,30 @@ class TextParser(Protocol):
 
 
 class KnownPlaces:
-    """The parser with the database's place names, caught up whenever the places version moves.
+    """The parser with the database's place names, caught up whenever the places version moves;
+    and those places, so that finding the compound a message names costs no statement.
 
     Compounds created by an import, the console or another server process bump the version in
     the transaction that creates them (storage/models.py: PlaceVersion), so one small read per
     batch of messages tells every process, from the next message on, that it has names to learn.
     """
 
-    def __init__(self, parser: TextParser, names: Iterable[str] = (), version: int = -1) -> None:
+    def __init__(
+        self, parser: TextParser, named: Iterable[tuple[str, Place]] = (), version: int = -1
+    ) -> None:
         self.parser = parser
-        self._names = set(names)
+        self._named = list(named)
+        self._names = {name for name, _ in self._named}
         self._version = version
 
     async def catch_up(self, session: Executor) -> bool:
-        """Read the version; on a change, teach the parser the new names. True if it learnt any."""
+        """Read the version; on a change, read the places and teach the parser their new names.
+        True if it learnt any."""
         version = await org.places_version(session=session)
         if version == self._version:
             return False
-        names = set(await org.compound_names(session=session))
+        self._named = await org.named_places(session=session)
+        names = {name for name, _ in self._named}
         new = names - self._names
         if new:
             logger.info("learnt %d new place names", len(new))
@@ -52,6 +59,10 @@ class KnownPlaces:
         self._names |= names
         self._version = version
         return bool(new)
+
+    def find(self, name: str) -> Place | None:
+        """The compound called `name`, as storage.org.find_compound would find it then."""
+        return org.pick_compound(self._named, name)
 
 
 @asynccontextmanager
@@ -65,9 +76,9 @@ async def understanding(
         return
     async with db.transaction() as session:
         version = await org.places_version(session=session)
-        names = await org.compound_names(session=session)
-    built = await asyncio.to_thread(build_parser, config, names)
-    yield KnownPlaces(built, names, version)
+        named = await org.named_places(session=session)
+    built = await asyncio.to_thread(build_parser, config, [name for name, _ in named])
+    yield KnownPlaces(built, named, version)
 
 
 def build_parser(config: Config, compounds: list[str]) -> TextParser:

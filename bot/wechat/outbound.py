@@ -11,11 +11,13 @@ Per user, from the database (shared/spec/wechat.md):
   configured meanwhile; nothing spins.
 
 Several processes may run this at once: each message is leased to one of them. Delivery is at
-least once: what WeChat accepted during a batch (up to `users_per_batch` users) is marked sent
-in one transaction when the batch ends, before anything left is handed back; a crash before
-that leaves the batch's lease to run out, after which another run sends its messages again.
-One transaction per batch rather than per user is what keeps delivery cheap under load: it cost
-three statements and a commit per message before, more than the call to WeChat itself.
+least once: what WeChat accepted during a batch (up to `users_per_batch` users) is marked sent,
+and what must wait for its reader is handed back to wait, in one transaction when the batch
+ends, before anything left is handed back; a crash before that leaves the batch's lease to run
+out, after which another run sends its messages (or template announcements) again. One
+transaction per batch rather than per user is what keeps delivery cheap under load: it cost
+three statements and a commit per message before, more than the call to WeChat itself, and a
+transaction of three statements per user whose messages waited.
 """
 
 from __future__ import annotations
@@ -112,10 +114,12 @@ class Deliverer(Background):
         self._retry_base = retry_base
         self._retry_cap = retry_cap
         self._swept: datetime | None = None
-        # What WeChat accepted in this batch, and the customer-service messages to count
-        # against their users' quotas: recorded together when the batch ends.
+        # What WeChat accepted in this batch, the customer-service messages to count against
+        # their users' quotas, and what waits for its reader (with whether any of it waits
+        # for a new reason): recorded together when the batch ends.
         self._delivered: list[outbox.Delivered] = []
         self._counted: list[tuple[str, datetime]] = []
+        self._waiting: list[tuple[delivery.Waiting, bool]] = []
 
     # --- one run -----------------------------------------------------------------------------
 
@@ -204,7 +208,7 @@ class Deliverer(Background):
         """Announce by template what customer service cannot carry now, or let it wait."""
         fresh = [m for m in messages if m.via != "template"]  # not announced yet
         if not self._template_id or not fresh:
-            await self._wait(messages, seen, now, f"waits for the user: {why}")
+            self._wait(messages, seen, now, f"waits for the user: {why}")
             return 0
         data, whole = template_data([m.text for m in fresh])
         try:
@@ -215,14 +219,14 @@ class Deliverer(Background):
                 return 0
             # A refused template (often a wrong template_id) must not lose the messages.
             logger.warning("template to %s refused: errcode %s", mask(openid), exc.errcode)
-            await self._wait(messages, seen, now, f"template refused: errcode {exc.errcode}")
+            self._wait(messages, seen, now, f"template refused: errcode {exc.errcode}")
             return 0
         if whole:
             self._sent(openid, fresh, "template", seen)
-            await self._wait([m for m in messages if m.via == "template"], seen, now, why)
+            self._wait([m for m in messages if m.via == "template"], seen, now, why)
             return len(fresh)
         logger.info("announced %d message(s) to %s by template", len(fresh), mask(openid))
-        await self._wait(messages, seen, now, f"announced by template: {why}", via="template")
+        self._wait(messages, seen, now, f"announced by template: {why}", via="template")
         return 0
 
     async def _failed(
@@ -280,16 +284,33 @@ class Deliverer(Background):
         logger.info("delivered %d message(s) to %s by %s", len(ids), mask(openid), via)
 
     async def _record(self) -> None:
-        """Record the batch's deliveries: sent, and counted against the quotas they used."""
-        delivered, counted = self._delivered, self._counted
-        if not delivered:
+        """Record the batch's deliveries (sent, and counted against the quotas they used) and
+        what waits for its reader, in one transaction."""
+        delivered, counted, waiting = self._delivered, self._counted, self._waiting
+        if not delivered and not waiting:
             return
-        self._delivered, self._counted = [], []
+        self._delivered, self._counted, self._waiting = [], [], []
+        held = [w for w, _ in waiting]
         async with self._db.transaction() as session:
             await outbox.mark_sent(session=session, delivered=delivered)
             await delivery.count_custom_sent(session=session, sent=counted)
+            # Logged once per user and reason: messages piling up behind ones already waiting
+            # for the same reason, or re-checked, are no news to an operator.
+            told = await delivery.already_waiting(
+                session=session, waiting=[w for w, new_reason in waiting if new_reason]
+            )
+            await delivery.wait(session=session, waiting=held)
+        for w, new_reason in waiting:
+            news = new_reason and (w.openid, w.note[:250]) not in told
+            logger.log(
+                logging.INFO if news else logging.DEBUG,
+                "%d message(s) to %s wait for the user (%s)",
+                len(w.ids),
+                mask(w.openid),
+                w.note,
+            )
 
-    async def _wait(
+    def _wait(
         self,
         messages: list[OutboxMessage],
         seen: datetime,
@@ -298,25 +319,12 @@ class Deliverer(Background):
         *,
         via: str | None = None,
     ) -> None:
+        """Note that these messages wait for their reader, recorded with the batch."""
         ids = [m.id for m in messages if m.id is not None]
         if not ids:
             return
-        openid = messages[0].openid
-        async with self._db.transaction() as session:
-            # Logged once per user and reason: messages piling up behind ones already waiting
-            # for the same reason, or re-checked, are no news to an operator.
-            news = any(m.last_error != note for m in messages) and not await delivery.waiting(
-                session=session, openid=openid, note=note, besides=ids
-            )
-            await delivery.release(session=session, ids=ids, at=now + RECHECK, note=note, via=via)
-            await delivery.record_attempt(session=session, ids=ids, at=seen)
-        logger.log(
-            logging.INFO if news else logging.DEBUG,
-            "%d message(s) to %s wait for the user (%s)",
-            len(ids),
-            mask(openid),
-            note,
-        )
+        held = delivery.Waiting(messages[0].openid, ids, now + RECHECK, seen, note, via)
+        self._waiting.append((held, any(m.last_error != note for m in messages)))
 
     async def _release(self, ids: list[int], at: datetime) -> None:
         async with self._db.transaction() as session:

@@ -60,3 +60,25 @@ async def test_aliases_find_their_compound_and_never_name_two(db: Database) -> N
         for taken in ("阳光", "阳光花园"):
             with pytest.raises(Conflict, match="阳光花园"):
                 await org.add_aliases(session=session, compound_id=joy.compound_id, names=[taken])
+
+
+async def test_picking_among_names_read_once_finds_what_the_query_finds(db: Database) -> None:
+    # The dispatcher finds compounds among the names it read when they last changed
+    # (pick_compound), not with a query per message: both must choose alike.
+    async with db.transaction() as session:
+        for compound in ("阳光花园", "阳光花园二期", "幸福里", "SOHO公寓", "翠竹苑"):
+            await org.ensure_place(session=session, street="街", community="社", compound=compound)
+        joy = await org.find_compound(session=session, name="幸福里")
+        assert joy is not None
+        await org.add_aliases(session=session, compound_id=joy.compound_id, names=["幸福小区"])
+    asked = ["阳光花园", "阳光", "二期", "花园", "幸福小区", "小区", "幸福", "SOHO", "公寓"]
+    asked += ["翠竹", "竹", "月亮湾", "", "%", "_", "园"]
+    async with db.transaction() as session:
+        named = await org.named_places(session=session)
+        for name in asked:
+            expected = await org.find_compound(session=session, name=name)
+            assert org.pick_compound(named, name) == expected, name
+    assert org.pick_compound(named, "阳光花园") is not None  # exact beats the longer name
+    assert org.pick_compound(named, "阳光") is None  # two compounds contain it
+    # Latin letters in any case, as SQLite's LIKE matches them (PostgreSQL's would not).
+    assert org.pick_compound(named, "soho") == org.pick_compound(named, "SOHO") is not None

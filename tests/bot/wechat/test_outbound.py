@@ -480,6 +480,40 @@ async def test_a_batch_records_its_deliveries_in_one_transaction(
         assert (await wechat.user(openid)).cs_sent_since_interaction == 1
 
 
+async def test_a_batch_records_what_waits_for_its_readers_in_one_transaction(
+    wechat: Harness, db: Database
+) -> None:
+    # Outside their windows, long offers are announced by template and wait for a reply: the
+    # whole batch's announcements are recorded at once (it was a transaction per person).
+    deliverer = wechat.deliverer(template=True)
+    await wechat.queue(ALICE, "hi")
+    await deliverer.run_once()  # and the access token is fetched and stored
+    people = [f"oPerson{n}AbCdEfGhIjKlMnOpQrS" for n in range(5)]
+    long_offer = "有邻居需要帮忙：阳光花园3号楼，明天下午三点陪老人去医院看病，回复 接单 12"
+    for openid in people:
+        await wechat.queue(openid, long_offer)
+    commits = 0
+
+    def count(_conn: Any) -> None:
+        nonlocal commits
+        commits += 1
+
+    event.listen(db.engine.sync_engine, "commit", count)
+    try:
+        assert await deliverer.run_once() == 0  # announced, not yet delivered
+    finally:
+        event.remove(db.engine.sync_engine, "commit", count)
+    assert commits == 2  # the claim, then what became of the batch
+    for openid in people:
+        [row] = await wechat.rows(openid)
+        assert (row.status, row.via, row.attempted_at is not None) == ("pending", "template", True)
+        assert row.lease_until is None and row.next_attempt_at > wechat.state.now()
+        assert [m.kind for m in wechat.state.messages() if m.openid == openid] == ["template"]
+    await wechat.interact(people[0])  # a reply brings the offer in full
+    assert await deliverer.run_once() == 1
+    assert wechat.texts(people[0]) == [long_offer]
+
+
 async def test_a_slow_run_gives_back_what_it_cannot_send_within_half_its_lease(
     wechat: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
