@@ -280,7 +280,7 @@ def test_a_guess_below_the_floor_with_no_cue_is_no_reading() -> None:
     others = ("unknown", "rate_service", "accept_task", "request_help", "thanks")
     faint = {"complete_task": best} | {name: (1 - best) / len(others) for name in others}
     assert max(faint, key=faint.__getitem__) == "complete_task"
-    assert choose_intent(FALLBACK, _Guesses(faint), False) == ("unknown", True)  # type: ignore[arg-type]
+    assert choose_intent(FALLBACK, _Guesses(faint), False) == ("unknown", False)  # type: ignore[arg-type]
 
 
 def test_commands_are_sure() -> None:
