@@ -49,7 +49,7 @@ MODEL_FLOORS = {"intent": 0.975, "category": 0.965}
 PARSER_FLOORS = {"intent": 0.98, "category": 0.97, "urgency": 0.968, "when": 0.988}
 # The held-out TEST part (every fifth line of train.jsonl), scored by the shipped parser:
 # 134 messages, so one message is 0.75 points.
-TEST_PART_FLOORS = {"intent": 0.93, "category": 0.93, "urgency": 0.945, "when": 0.98}
+TEST_PART_FLOORS = {"intent": 0.955, "category": 0.96, "urgency": 0.97, "when": 0.98}
 # blind2, written from the contract before any parser error was read: 350 messages.
 BLIND2_FLOORS = {"intent": 0.97, "category": 0.965, "urgency": 0.96, "when": 0.98}
 # Any other slot, in every measure.
