@@ -27,7 +27,8 @@ SURE = 0.6
 # Below this, with no cue of the rules either, the scorer's best guess is no reading at all:
 # the message is unknown (the bot says what it can do) rather than acted on or asked about.
 # Cross-validation and the blind set score the same with it; 同意绑定 #1 from a resident is
-# no finished task.
+# no finished task. Such a message is not one the parser is sure of either; the bot asks
+# nothing of an unknown one, but says what it can do.
 GUESS_FLOOR = 0.25
 # The scorer alone makes a message an emergency at this probability, where the detector
 # found no sign (not even a doubted one). Chosen on the head's out-of-fold curve (python -m
@@ -88,7 +89,7 @@ def choose_intent(rule: RuleIntent, guesses: Scores | None, emergency: bool) -> 
     if rule.strength == "command":
         return Intent(rule.name, True)
     if rule == ("unknown", "fallback") and guess.confidence < GUESS_FLOOR:
-        return Intent("unknown", True)
+        return Intent("unknown", False)
     # Sure when the scorer is, or when the rules found the same by a word of their own.
     agreed = rule.name == guess.label and rule.strength != "fallback"
     return Intent(guess.label, guess.confidence >= SURE or agreed)

@@ -24,6 +24,12 @@ ROUND2_FILE = FIXTURES / "own_round2.jsonl"
 # variety" section, in the shared data's length and manner, for the intents and categories
 # whose boundaries cross-validation showed unsure; only the learned fields are labelled.
 ROUND3_FILE = FIXTURES / "own_round3.jsonl"
+# The fourth round's: the intents with few examples, written from the contract's
+# definitions in every input variety and length: asking for a volunteer who can do
+# something vs offering to be one, taking a named task in any words, a resident's
+# cancelling because someone else helped vs a volunteer's giving back, criticism without a
+# score word, praise vs thanks, progress questions, greetings, small talk and adverts.
+ROUND4_FILE = FIXTURES / "own_round4.jsonl"
 # Our second blind set, written from the contract alone before any parser error was read,
 # and kept like the TEST part: scored for choosing between designs, never fitted to.
 BLIND2_FILE = FIXTURES / "blind2.jsonl"

@@ -21,6 +21,7 @@ from nlp.labelled import (
     OWN_FILE,
     ROUND2_FILE,
     ROUND3_FILE,
+    ROUND4_FILE,
     TEAM_FILE,
     Row,
     devset,
@@ -41,6 +42,14 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 HEADS = ("intent", "category", "emergency")
 # Regularisation (inverse strength) per head, chosen by cross-validation (nlp.evaluate).
 STRENGTH = {"intent": 2.0, "category": 2.0, "emergency": 1.0}
+# Heads whose logistic regression is joined by a complement naive Bayes: the two weight
+# tables are mixed at this share of the Bayes's (centred) log-likelihoods. Cross-validation
+# on the TRAIN part, whole parser: intent 0.972 -> 0.978 (model alone 0.966 -> 0.976),
+# blind2 0.970 -> 0.979; 0.1 and 0.3 scored within a message of 0.2. Mixed, not added on
+# top: the sum was as accurate but surer of itself, so that vague messages the bot should
+# ask about (这个我看看) passed the threshold of being sure. On the category head too, the
+# whole parser read categories worse (0.970 -> 0.966).
+NAIVE_BAYES = {"intent": 0.2}
 # A feature must occur in this many training messages to get a weight at all.
 MIN_COUNT = 2
 # Weights are rounded to this many decimals, and a feature whose weights all round to less
@@ -56,7 +65,7 @@ PRUNE_TRIPLES = 0.1
 def own_rows() -> list[Row]:
     """Messages we wrote ourselves: every input variety of the contract, and the team's
     older set; only ever in training, never scored."""
-    paths = (OWN_FILE, ROUND2_FILE, ROUND3_FILE, TEAM_FILE)
+    paths = (OWN_FILE, ROUND2_FILE, ROUND3_FILE, ROUND4_FILE, TEAM_FILE)
     return [row for path in paths for _, row in numbered_rows(path)]
 
 
@@ -74,7 +83,6 @@ def fit(features: Sequence[list[str]], rows: Sequence[Row]) -> dict[str, Any]:
     """A weights document fitted to these messages."""
     import numpy as np
     from scipy.sparse import csr_matrix
-    from sklearn.linear_model import LogisticRegression
     from threadpoolctl import threadpool_limits
 
     seen: Counter[str] = Counter()
@@ -90,15 +98,7 @@ def fit(features: Sequence[list[str]], rows: Sequence[Row]) -> dict[str, Any]:
             keep = [i for i, label in found if label is not None]
             labels = [label for _, label in found if label is not None]
             matrix = _matrix([features[i] for i in keep], column, csr_matrix, np)
-            model = LogisticRegression(C=STRENGTH[head], max_iter=2000)
-            # Rare classes weigh more, so that the many requests for help do not teach the
-            # model to see one in every message.
-            model.fit(matrix, labels, sample_weight=_balanced(labels, np))
-            classes = [str(c) for c in model.classes_]
-            coef, bias = model.coef_, model.intercept_
-            if len(classes) == 2:  # a binary head keeps one row; spell out both classes
-                coef = np.vstack([-coef[0] / 2, coef[0] / 2])
-                bias = np.array([-bias[0] / 2, bias[0] / 2])
+            classes, coef, bias = _fit_head(head, matrix, labels, np)
             heads[head] = {"classes": classes, "bias": [round(float(b), DECIMALS) for b in bias]}
             columns.append(coef)
     stacked = np.vstack(columns).T  # one row per feature, one column per class of each head
@@ -110,6 +110,34 @@ def fit(features: Sequence[list[str]], rows: Sequence[Row]) -> dict[str, Any]:
             weights[feature] = [w if w else 0 for w in rounded]
     meta = {"messages": len(rows), "features": len(weights), "min_count": MIN_COUNT}
     return {"fields": list(HEADS), "heads": heads, "meta": meta, "weights": weights}
+
+
+def _fit_head(head: str, matrix: Any, labels: list[str], np: Any) -> tuple[list[str], Any, Any]:
+    """One head's classes, weights (a row per class over the features) and biases."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import ComplementNB
+
+    # Rare classes weigh more, so that the many requests for help do not teach the model
+    # to see one in every message.
+    weight = _balanced(labels, np)
+    model = LogisticRegression(C=STRENGTH[head], max_iter=2000)
+    model.fit(matrix, labels, sample_weight=weight)
+    classes = [str(c) for c in model.classes_]
+    coef, bias = model.coef_, model.intercept_
+    if len(classes) == 2:  # a binary head keeps one row; spell out both classes
+        coef = np.vstack([-coef[0] / 2, coef[0] / 2])
+        bias = np.array([-bias[0] / 2, bias[0] / 2])
+    share = NAIVE_BAYES.get(head)
+    if share:
+        # A complement naive Bayes's log-likelihoods are linear in the features too, so the
+        # two models' sum is one linear model and the parser needs nothing new. Centred per
+        # feature (a softmax does not see a shift common to all classes), so that a feature
+        # seen in no class of note stays small enough to prune.
+        bayes = ComplementNB().fit(matrix, labels, sample_weight=weight)
+        log_prob = bayes.feature_log_prob_
+        coef = (1 - share) * coef + share * (log_prob - log_prob.mean(axis=0))
+        bias = (1 - share) * bias
+    return classes, coef, bias
 
 
 def head_label(row: Row, head: str) -> str | None:

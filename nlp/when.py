@@ -100,6 +100,26 @@ class WhenReader:
         if not self._anchors.search(text):
             return None
         exprs = self._expressions(text)
+        first = self._first(text, exprs, now, asks)
+        if first is None or asks is None or asks(exprs[first[0]].start, exprs[first[0]].end):
+            return first[1] if first else None
+        # 明天要交 今晚八点前谁能帮忙讲一下: the first time tells the story; a later one with
+        # a day of its own, in the clause that asks, is the help's.
+        for j in range(first[0] + 1, len(exprs)):
+            if exprs[j].day and asks(exprs[j].start, exprs[j].end):
+                asked = self._first(text, exprs[j:], now, asks)
+                if asked and asked[0] == 0:
+                    return asked[1]
+        return first[1]
+
+    def _first(
+        self,
+        text: str,
+        exprs: list[_Expr],
+        now: datetime,
+        asks: Callable[[int, int], bool] | None,
+    ) -> tuple[int, When] | None:
+        """The first expression that is the help's time, by its index, and its time."""
         for i, expr in enumerate(exprs):
             if expr.skip:
                 continue
@@ -119,7 +139,7 @@ class WhenReader:
                     expr.part, expr.clock = later.part or expr.part, later.clock
             resolved = self._resolve(expr, now)
             if resolved:
-                return resolved
+                return i, resolved
         return None
 
     def _expressions(self, text: str) -> list[_Expr]:

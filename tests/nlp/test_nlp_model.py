@@ -42,16 +42,16 @@ REPO = Path(__file__).resolve().parents[2]
 
 # Five-fold cross-validation on the TRAIN part of train.jsonl alone (537 messages, one is
 # 0.19 points): the messages most like those the parser is judged on.
-TRAIN_MODEL_FLOORS = {"intent": 0.96, "category": 0.95}
-TRAIN_PARSER_FLOORS = {"intent": 0.965, "category": 0.955, "urgency": 0.965, "when": 0.985}
+TRAIN_MODEL_FLOORS = {"intent": 0.97, "category": 0.955}
+TRAIN_PARSER_FLOORS = {"intent": 0.975, "category": 0.962, "urgency": 0.975, "when": 0.988}
 # Five-fold cross-validation on the TRAIN part of train.jsonl and the dev set.
-MODEL_FLOORS = {"intent": 0.97, "category": 0.96}
-PARSER_FLOORS = {"intent": 0.975, "category": 0.965, "urgency": 0.965, "when": 0.985}
+MODEL_FLOORS = {"intent": 0.975, "category": 0.965}
+PARSER_FLOORS = {"intent": 0.98, "category": 0.97, "urgency": 0.968, "when": 0.988}
 # The held-out TEST part (every fifth line of train.jsonl), scored by the shipped parser:
 # 134 messages, so one message is 0.75 points.
-TEST_PART_FLOORS = {"intent": 0.93, "category": 0.93, "urgency": 0.945, "when": 0.98}
+TEST_PART_FLOORS = {"intent": 0.955, "category": 0.96, "urgency": 0.97, "when": 0.98}
 # blind2, written from the contract before any parser error was read: 350 messages.
-BLIND2_FLOORS = {"intent": 0.965, "category": 0.96, "urgency": 0.96, "when": 0.975}
+BLIND2_FLOORS = {"intent": 0.97, "category": 0.965, "urgency": 0.96, "when": 0.98}
 # Any other slot, in every measure.
 SLOTS_FLOOR = 0.99
 
@@ -276,10 +276,11 @@ def test_the_detectors_doubt_is_final() -> None:
 
 
 def test_a_guess_below_the_floor_with_no_cue_is_no_reading() -> None:
-    faint = {"complete_task": GUESS_FLOOR - 0.05, "unknown": 0.2, "rate_service": 0.2}
-    rest = 1 - sum(faint.values())
-    faint |= {"accept_task": rest / 2, "request_help": rest / 2}
-    assert choose_intent(FALLBACK, _Guesses(faint), False) == ("unknown", True)  # type: ignore[arg-type]
+    best = GUESS_FLOOR - 0.02
+    others = ("unknown", "rate_service", "accept_task", "request_help", "thanks")
+    faint = {"complete_task": best} | {name: (1 - best) / len(others) for name in others}
+    assert max(faint, key=faint.__getitem__) == "complete_task"
+    assert choose_intent(FALLBACK, _Guesses(faint), False) == ("unknown", False)  # type: ignore[arg-type]
 
 
 def test_commands_are_sure() -> None:

@@ -22,6 +22,7 @@ CANTONESE = [
     ("唔使嚟喇 我個女返咗嚟幫我", "cancel_request", None, None),
     ("多謝晒你哋", "thanks", None, None),
     ("任務九我嚟 半個鐘到", "accept_task", None, None),
+    ("我阿爺喺廁所跌低咗 企唔穩 爬唔起身", "request_help", "medical", "emergency"),
 ]
 
 MINNAN = [
@@ -34,6 +35,7 @@ MINNAN = [
     ("毋免來矣 阮後生轉來矣", "cancel_request", None, None),
     ("多謝恁 真感心", "thanks", None, None),
     ("阮嘛欲做志工 欲按怎報名", "volunteer_signup", None, None),
+    ("阮阿嬤倒佇眠床邊 叫袂醒", "request_help", "medical", "emergency"),
 ]
 
 TAIWAN_HONG_KONG = [
@@ -106,6 +108,11 @@ def test_variety(parse, text: str, intent: str, category: str | None, urgency: s
         ("然气", "燃气"),
         ("fire alarm", "火警"),
         ("zai ma", "在吗"),
+        ("我老豆跌低咗 爬唔起身", "我爸爸摔倒了 爬不起来"),
+        ("阿公跋倒佇眠床邊 袂行路", "爷爷摔倒在床边 走不了路"),
+        ("阮阿母破病 人無爽快", "我妈妈生病 人不舒服"),
+        ("嗰度有好多煙", "那里有好多烟"),
+        ("屋企部手機個火牛壞咗", "家里部手机个充电器坏了"),
     ],
 )
 def test_variants_become_mandarin(parser, dialect: str, mandarin: str) -> None:

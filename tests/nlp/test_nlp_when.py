@@ -107,6 +107,16 @@ NO_DAY_WORD = [
     ("１０点半帮我收个快递", "2026-11-23T10:30"),
 ]
 
+# Two days: the first tells the story (a deadline, a shift), a later one with a day of its
+# own in the clause that asks is the help's; a part of day alone still joins the first day.
+STORY_THEN_HELP = [
+    ("数学作业明天要交 今晚八点前谁能帮忙讲一下", "2026-11-23T20:00"),
+    ("周六我要上班 周日谁能帮我看一下孩子", "2026-11-29"),
+    ("後日要覆診 聽日有冇人陪我去攞報告", "2026-11-24"),
+    ("明天我要去医院 谁能下午陪我", "2026-11-24T15:00"),
+    ("明天下午 我家水管坏了 谁能来修", "2026-11-24T15:00"),
+]
+
 NOT_A_TIME = [
     "周末帮我买点菜",
     "这两天帮我买点菜",
@@ -132,7 +142,7 @@ NOT_A_TIME = [
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    DAY_WORDS + WEEKDAYS + DAYS_OF_MONTH + PARTS_OF_DAY + HOURS + NO_DAY_WORD,
+    DAY_WORDS + WEEKDAYS + DAYS_OF_MONTH + PARTS_OF_DAY + HOURS + NO_DAY_WORD + STORY_THEN_HELP,
 )
 def test_when(parse, text: str, expected: str) -> None:
     assert parse(text).when == expected
