@@ -17,7 +17,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import ColumnElement, Table, and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
@@ -92,7 +104,9 @@ async def claim_due(
     if not openids:
         return []
     if not sweep:
-        await _drop_stale(session, now, openids)
+        # Only what is due: a reader who never answers may have thousands of messages
+        # waiting, and a claim that re-checked them all grew slower with every one.
+        await _drop_stale(session, now, openids, due)
     # Claiming a user's messages together lets them go out merged. The guarded UPDATE is the
     # lease: a row another process claimed meanwhile is no longer due, so exactly one gets it.
     result = await session.scalars(
@@ -105,8 +119,13 @@ async def claim_due(
     return sorted(result.all(), key=lambda message: message.id or 0)
 
 
-async def _drop_stale(session: AsyncSession, now: datetime, openids: Sequence[str] | None) -> None:
-    dropped = await relevance.drop_stale(session=session, now=now, openids=openids)
+async def _drop_stale(
+    session: AsyncSession,
+    now: datetime,
+    openids: Sequence[str] | None,
+    among: ColumnElement[bool] | None = None,
+) -> None:
+    dropped = await relevance.drop_stale(session=session, now=now, openids=openids, among=among)
     if dropped:
         logger.info("dropped %d queued message(s) no longer true", dropped)
 
@@ -159,6 +178,7 @@ class Waiting:
 
 
 _OUTBOX = cast(Table, OutboxMessage.__table__)  # type: ignore[attr-defined]
+_USERS = cast(Table, User.__table__)  # type: ignore[attr-defined]
 _WAIT = (
     update(_OUTBOX)
     .where(_OUTBOX.c.id == bindparam("message_id"), _OUTBOX.c.status == "sending")
@@ -188,23 +208,32 @@ async def wait(*, session: AsyncSession, waiting: Sequence[Waiting]) -> None:
 async def already_waiting(
     *, session: AsyncSession, waiting: Sequence[Waiting]
 ) -> set[tuple[str, str]]:
-    """Of these users and reasons, those for which other messages already wait: read in one
-    statement before `wait` (leased messages, as these are until then, do not count)."""
-    if not waiting:
-        return set()
-    rows = await session.execute(
-        select(_OUTBOX.c.openid, _OUTBOX.c.last_error)
-        .where(
-            _OUTBOX.c.openid.in_({w.openid for w in waiting}),
-            _OUTBOX.c.status == "pending",
-            _OUTBOX.c.last_error.in_({w.note[:250] for w in waiting}),
-        )
-        .distinct()
-    )
-    return {(openid, note) for openid, note in rows}
+    """Of these users and reasons, those for which other messages already wait: read before
+    `wait` (leased messages, as these are until then, do not count), one statement per reason.
+    Each user's pending messages are probed only until one matches: a volunteer who never
+    answers may have thousands waiting."""
+    by_note: dict[str, set[str]] = {}
+    for w in waiting:
+        by_note.setdefault(w.note[:250], set()).add(w.openid)
+    found: set[tuple[str, str]] = set()
+    for note, openids in by_note.items():
+        # One probe per reader, each stopping at its first match (a VALUES list would join
+        # the same way, but SQLite cannot name its columns).
+        probes = [
+            select(literal(openid, _OUTBOX.c.openid.type)).where(
+                exists().where(
+                    _OUTBOX.c.openid == openid,
+                    _OUTBOX.c.status == "pending",
+                    _OUTBOX.c.last_error == note,
+                )
+            )
+            for openid in sorted(openids)
+        ]
+        rows = await session.scalars(union_all(*probes) if len(probes) > 1 else probes[0])
+        found.update((openid, note) for openid in rows)
+    return found
 
 
-_USERS = cast(Table, User.__table__)  # type: ignore[attr-defined]
 # Guarded by the interaction: if the user wrote again meanwhile, the fresh quota stays whole.
 _COUNT_CUSTOM = (
     update(_USERS)
