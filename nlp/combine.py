@@ -58,12 +58,18 @@ class Intent(NamedTuple):
     sure: bool
 
 
-def is_emergency(guesses: Scores | None, danger: Danger | None) -> bool:
+def is_emergency(guesses: Scores | None, danger: Danger | None, hazard: bool = False) -> bool:
     """Whether a message reports danger now.
 
     The detector's guards (a worry, a past or handled danger, a drill) are final: the scorer
     speaks only where the detector found no sign at all, and it errs towards emergency too.
+    A hazard by the lexicon's [cues.hazard] (an e-bike charging in the corridor, a blocked
+    fire exit) with no sign of a kind of danger now (a fire, smoke, sparks) has nobody in
+    danger now, however alarmed its words (很危险 快来人): the contract makes it safety,
+    normal or urgent by the usual rule, so neither a bare cry nor the scorer makes it one.
     """
+    if hazard and (danger is None or danger.category is None):
+        return False
     if danger is not None:
         return danger.now
     return guesses is not None and guesses.log_odds("emergency", "yes") >= _EMERGENCY_ODDS

@@ -1,0 +1,48 @@
+"""Fine points of the contract that messages nobody tuned for still missed (issue 9, fifth
+round): a hazard with nobody in danger, a danger that is over now, the help asked against
+its background in dialect, pets outside a dispute, and danger typed in toneless pinyin.
+
+Every message here was written for this test, by the contract; none is in the labelled
+files the model is trained on. Each table has positive and negative cases.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+# (text, category, urgency): a hazard in the building with nobody in danger now is safety,
+# normal or urgent by the usual rule, however alarmed the writer (很危险, 快来人) ...
+HAZARDS = [
+    ("楼道里电动车在充电 好危险", "safety", "normal"),
+    ("电动车在楼道里充电 很危险 快来人管一下", "safety", "urgent"),
+    ("有人把电瓶车拉到家里充电 太危险了 物业快来", "safety", "urgent"),
+    ("走廊里有人飞线给电动车充电", "safety", "normal"),
+    ("隔壁把电动车推进电梯上楼充电 吓死人了", "safety", "normal"),
+    ("樓道有人叉緊電單車電 好危險", "safety", "normal"),
+    ("消防通道被杂物堵死了 太危险了 赶紧来人清一下", "safety", "urgent"),
+    ("小区路口的井盖开着 很危险 快来处理", "safety", "urgent"),
+    ("有个陌生人在楼道里转悠了一上午 好可疑", "safety", "normal"),
+]
+# ... while the hazard turning into a fire, smoke or sparks now is an emergency still.
+HAZARDS_NOW = [
+    ("楼道里的电动车充电着火了", "safety"),
+    ("电动车在走廊充电 电池在冒烟", "safety"),
+    ("飞线充电的插头冒火花了 有股烧焦味", "safety"),
+    ("消防通道堵死了 楼上起火了 人下不来", "safety"),
+    ("电瓶车充电爆炸了 快来人", "safety"),
+]
+
+
+def _reading(parse, text: str) -> tuple[str, str | None, str | None]:
+    result = parse(text)
+    return result.intent, result.category, result.urgency
+
+
+@pytest.mark.parametrize(("text", "category", "urgency"), HAZARDS)
+def test_a_hazard_with_nobody_in_danger(parse, text: str, category: str, urgency: str) -> None:
+    assert _reading(parse, text) == ("request_help", category, urgency)
+
+
+@pytest.mark.parametrize(("text", "category"), HAZARDS_NOW)
+def test_a_hazard_that_is_a_danger_now(parse, text: str, category: str) -> None:
+    assert _reading(parse, text) == ("request_help", category, "emergency")
