@@ -77,7 +77,7 @@ def is_emergency(guesses: Scores | None, danger: Danger | None, hazard: bool = F
 
 def may_be_emergency(guesses: Scores | None, danger: Danger | None) -> bool:
     """Whether a message might report danger: any sign, or a fair chance by the scorer."""
-    if danger is not None:
+    if danger is not None and danger.signs:
         return True
     return guesses is not None and guesses.log_odds("emergency", "yes") >= _MAYBE_ODDS
 

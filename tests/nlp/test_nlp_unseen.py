@@ -33,6 +33,33 @@ HAZARDS_NOW = [
 ]
 
 
+# The same words about a pain or a fall that is over now are no emergency ...
+OVER_NOW = [
+    "胸口痛了一下现在好了 想找人陪我去医院看看",
+    "刚才晕了一下现在没事了",
+    "我妈刚才摔倒起不来 现在已经缓过来了 想找人陪去医院复查",
+    "昨晚喘不上气 今天好多了 想请人帮忙拿点药",
+    "我爸刚才胸口疼 现在不疼了",
+    "头晕了一阵 现在好些了 谁能陪我去社区医院量个血压",
+    "啱先心口痛 而家好返啲喇 想揾人陪我睇醫生",
+    "頭拄仔頭殼眩 這馬好矣",
+    "奶奶刚才晕倒了 现在醒了 也能说话了 想找人帮忙送去医院检查",
+]
+# ... but a pain that goes on, or came back, is.
+STILL_NOW = [
+    "现在还疼 胸口痛得厉害",
+    "刚才胸口痛 现在还是喘不上气",
+    "刚才晕倒了 现在还没醒",
+    "本来好多了 现在又喘不上气了",
+    "我爸摔倒了 到现在还起不来",
+    "胸口痛了一下 现在好像更疼了",
+    "我爸胸口痛了一下 现在还是不见好转",
+    "半夜被胸口痛醒了 现在还疼",
+    "老伴晕倒了 叫不醒了",
+    "我妈摔倒了 扶不起来了",
+]
+
+
 def _reading(parse, text: str) -> tuple[str, str | None, str | None]:
     result = parse(text)
     return result.intent, result.category, result.urgency
@@ -46,3 +73,13 @@ def test_a_hazard_with_nobody_in_danger(parse, text: str, category: str, urgency
 @pytest.mark.parametrize(("text", "category"), HAZARDS_NOW)
 def test_a_hazard_that_is_a_danger_now(parse, text: str, category: str) -> None:
     assert _reading(parse, text) == ("request_help", category, "emergency")
+
+
+@pytest.mark.parametrize("text", OVER_NOW)
+def test_a_danger_over_now(parse, text: str) -> None:
+    assert parse(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", STILL_NOW)
+def test_a_danger_still_now(parse, text: str) -> None:
+    assert _reading(parse, text) == ("request_help", "medical", "emergency")
