@@ -60,6 +60,29 @@ STILL_NOW = [
 ]
 
 
+# (text, category): danger typed in toneless pinyin reaches the detector.
+PINYIN_DANGER = [
+    ("wo ma tou hen yun zhan bu qi lai", "medical"),
+    ("wo ba hu xi kun nan", "medical"),
+    ("wo ba xiong kou tong", "medical"),
+    ("nai nai die dao le pa bu qi lai", "medical"),
+    ("wo ye ye yun dao le", "medical"),
+    ("wo ma hun guo qu le", "medical"),
+    ("ta liu xue bu zhi", "medical"),
+    ("jia li zhao huo le", "safety"),
+    ("lou dao li hao duo yan", "safety"),
+    ("chu fang you ran qi wei", "safety"),
+    ("wo ba jiao bu xing", "medical"),
+    ("du ju de wang nai nai liang tian mei ren ying", "elderly"),
+    ("wo ma chuan bu guo qi", "medical"),
+    ("kun zai dian ti li le", "safety"),
+]
+PINYIN_CALM = [
+    ("bang wo mai dian yao", "request_help", "medical", "normal"),
+    ("ming tian xiang qu yi yuan fu cha", "request_help", "medical", "normal"),
+]
+
+
 def _reading(parse, text: str) -> tuple[str, str | None, str | None]:
     result = parse(text)
     return result.intent, result.category, result.urgency
@@ -83,3 +106,13 @@ def test_a_danger_over_now(parse, text: str) -> None:
 @pytest.mark.parametrize("text", STILL_NOW)
 def test_a_danger_still_now(parse, text: str) -> None:
     assert _reading(parse, text) == ("request_help", "medical", "emergency")
+
+
+@pytest.mark.parametrize(("text", "category"), PINYIN_DANGER)
+def test_danger_in_pinyin(parse, text: str, category: str) -> None:
+    assert _reading(parse, text) == ("request_help", category, "emergency")
+
+
+@pytest.mark.parametrize(("text", "intent", "category", "urgency"), PINYIN_CALM)
+def test_calm_pinyin(parse, text: str, intent: str, category: str, urgency: str) -> None:
+    assert _reading(parse, text) == (intent, category, urgency)
