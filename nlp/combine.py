@@ -102,12 +102,23 @@ def choose_intent(rule: RuleIntent, guesses: Scores | None, emergency: bool) -> 
 
 
 def choose_category(
-    touched: tuple[str, ...], guesses: Scores | None, danger: Danger | None, hazard: bool
+    touched: tuple[str, ...],
+    guesses: Scores | None,
+    danger: Danger | None,
+    hazard: bool,
+    pet: bool = False,
 ) -> str:
     """The category of a help request; `hazard` when it is about a hazard by the lexicon's
-    [cues.hazard] (an e-bike charging in the corridor, a blocked fire exit)."""
+    [cues.hazard] (an e-bike charging in the corridor, a blocked fire exit), `pet` when a
+    pet is lost, stuck or to be fed by its [cues.pet]: other, where it would be mediation
+    (pets are mediation only as a quarrel between neighbours)."""
     if danger and danger.now and danger.category:
         return danger.category
+    chosen = _category(touched, guesses, hazard)
+    return "other" if pet and chosen == "mediation" else chosen
+
+
+def _category(touched: tuple[str, ...], guesses: Scores | None, hazard: bool) -> str:
     if guesses is None:
         return touched[0] if touched else "other"
     if hazard:

@@ -156,7 +156,9 @@ class Parser:
             when = self._when.read(clean, now)
         category = level = score = None
         if intent == "request_help":
-            category = choose_category(reading.touched, guesses, danger, hazard)
+            category = choose_category(
+                reading.touched, guesses, danger, hazard, "pet" in signals.hits
+            )
             today = when is not None and when.at.date() == now.date()
             level = choose_urgency(urgency(signals, today), emergency)
         elif intent == "rate_service":

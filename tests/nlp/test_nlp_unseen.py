@@ -60,6 +60,33 @@ STILL_NOW = [
 ]
 
 
+# (text, category): the category follows the help asked, not the background, in dialect too.
+HELP_ASKED = [
+    ("我要去睇醫生 想揾人幫我湊孫一個下晝", "childcare"),
+    ("我去睇醫生 邊個可以幫手睇住個仔兩個鐘", "childcare"),
+    ("我入院做手術 想揾人幫手湊細路放學", "childcare"),
+    ("阮阿母破病 敢有人會當共阮顧囝仔一下晡", "childcare"),
+    ("我要去医院照顾我爸 谁能帮我看一下孩子", "childcare"),
+    ("我阿媽住院 想揾人幫手去街市買餸", "errand"),
+    # the help is medical: background childcare does not make it childcare
+    ("我要湊仔 冇時間 想揾人幫我阿媽去醫院攞藥", "medical"),
+    ("我個仔發燒 想揾人陪佢去睇醫生", "medical"),
+]
+
+# (text, category): pets not in a dispute between neighbours are other ...
+PETS = [
+    ("我家猫卡在空调外机上下不来了 谁能帮忙", "other"),
+    ("我家狗走丢了 有没有人看到", "other"),
+    ("我的猫爬到树上下不来了 哪位有梯子", "other"),
+    ("小狗跑出去两天了 帮忙留意一下", "other"),
+    ("我隻貓走失咗 有冇人見過", "other"),
+    ("阮的狗仔走無去矣 敢有人看著", "other"),
+    ("我出差三天 谁能帮我喂一下猫", "other"),
+    # ... and a neighbours' dispute about one is mediation.
+    ("楼上的狗天天半夜叫 说了也不管", "mediation"),
+    ("邻居的狗在我家门口拉屎 想请人调解", "mediation"),
+]
+
 # (text, category): danger typed in toneless pinyin reaches the detector.
 PINYIN_DANGER = [
     ("wo ma tou hen yun zhan bu qi lai", "medical"),
@@ -116,3 +143,10 @@ def test_danger_in_pinyin(parse, text: str, category: str) -> None:
 @pytest.mark.parametrize(("text", "intent", "category", "urgency"), PINYIN_CALM)
 def test_calm_pinyin(parse, text: str, intent: str, category: str, urgency: str) -> None:
     assert _reading(parse, text) == (intent, category, urgency)
+
+
+@pytest.mark.parametrize(("text", "category"), HELP_ASKED + PETS)
+def test_the_help_asked(parse, text: str, category: str) -> None:
+    result = parse(text)
+    assert (result.intent, result.category) == ("request_help", category)
+    assert result.urgency != "emergency"
