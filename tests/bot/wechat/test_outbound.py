@@ -476,6 +476,22 @@ async def test_what_went_out_before_a_pause_is_recorded_sent_not_given_back(
     assert wechat.texts(ALICE) == ["给 Alice"] and wechat.texts(BOB) == ["给 Bob"]
 
 
+async def run_counting_commits(deliverer: Deliverer, db: Database) -> tuple[int, int]:
+    """One run of the deliverer: how many messages it sent, and how many commits it took."""
+    commits = 0
+
+    def count(_conn: Any) -> None:
+        nonlocal commits
+        commits += 1
+
+    event.listen(db.engine.sync_engine, "commit", count)
+    try:
+        sent = await deliverer.run_once()
+    finally:
+        event.remove(db.engine.sync_engine, "commit", count)
+    return sent, commits
+
+
 async def test_a_batch_records_its_deliveries_in_one_transaction(
     wechat: Harness, db: Database
 ) -> None:
@@ -487,17 +503,8 @@ async def test_a_batch_records_its_deliveries_in_one_transaction(
     for openid in people:
         await wechat.interact(openid)
         await wechat.queue(openid, "hi")
-    commits = 0
-
-    def count(_conn: Any) -> None:
-        nonlocal commits
-        commits += 1
-
-    event.listen(db.engine.sync_engine, "commit", count)
-    try:
-        assert await deliverer.run_once() == 5
-    finally:
-        event.remove(db.engine.sync_engine, "commit", count)
+    sent, commits = await run_counting_commits(deliverer, db)
+    assert sent == 5
     # The claim, then every delivery of the batch at once (it was one more per person).
     assert commits == 2
     for openid in people:
@@ -518,17 +525,8 @@ async def test_a_batch_records_what_waits_for_its_readers_in_one_transaction(
     long_offer = "有邻居需要帮忙：阳光花园3号楼，明天下午三点陪老人去医院看病，回复 接单 12"
     for openid in people:
         await wechat.queue(openid, long_offer)
-    commits = 0
-
-    def count(_conn: Any) -> None:
-        nonlocal commits
-        commits += 1
-
-    event.listen(db.engine.sync_engine, "commit", count)
-    try:
-        assert await deliverer.run_once() == 0  # announced, not yet delivered
-    finally:
-        event.remove(db.engine.sync_engine, "commit", count)
+    sent, commits = await run_counting_commits(deliverer, db)
+    assert sent == 0  # announced, not yet delivered
     assert commits == 2  # the claim, then what became of the batch
     for openid in people:
         [row] = await wechat.rows(openid)
