@@ -58,12 +58,18 @@ class Intent(NamedTuple):
     sure: bool
 
 
-def is_emergency(guesses: Scores | None, danger: Danger | None) -> bool:
+def is_emergency(guesses: Scores | None, danger: Danger | None, hazard: bool = False) -> bool:
     """Whether a message reports danger now.
 
     The detector's guards (a worry, a past or handled danger, a drill) are final: the scorer
     speaks only where the detector found no sign at all, and it errs towards emergency too.
+    A hazard by the lexicon's [cues.hazard] (an e-bike charging in the corridor, a blocked
+    fire exit) with no sign of a kind of danger now (a fire, smoke, sparks) has nobody in
+    danger now, however alarmed its words (很危险 快来人): the contract makes it safety,
+    normal or urgent by the usual rule, so neither a bare cry nor the scorer makes it one.
     """
+    if hazard and (danger is None or danger.category is None):
+        return False
     if danger is not None:
         return danger.now
     return guesses is not None and guesses.log_odds("emergency", "yes") >= _EMERGENCY_ODDS
@@ -71,7 +77,7 @@ def is_emergency(guesses: Scores | None, danger: Danger | None) -> bool:
 
 def may_be_emergency(guesses: Scores | None, danger: Danger | None) -> bool:
     """Whether a message might report danger: any sign, or a fair chance by the scorer."""
-    if danger is not None:
+    if danger is not None and danger.signs:
         return True
     return guesses is not None and guesses.log_odds("emergency", "yes") >= _MAYBE_ODDS
 
@@ -96,12 +102,23 @@ def choose_intent(rule: RuleIntent, guesses: Scores | None, emergency: bool) -> 
 
 
 def choose_category(
-    touched: tuple[str, ...], guesses: Scores | None, danger: Danger | None, hazard: bool
+    touched: tuple[str, ...],
+    guesses: Scores | None,
+    danger: Danger | None,
+    hazard: bool,
+    pet: bool = False,
 ) -> str:
     """The category of a help request; `hazard` when it is about a hazard by the lexicon's
-    [cues.hazard] (an e-bike charging in the corridor, a blocked fire exit)."""
+    [cues.hazard] (an e-bike charging in the corridor, a blocked fire exit), `pet` when a
+    pet is lost, stuck or to be fed by its [cues.pet]: other, where it would be mediation
+    (pets are mediation only as a quarrel between neighbours)."""
     if danger and danger.now and danger.category:
         return danger.category
+    chosen = _category(touched, guesses, hazard)
+    return "other" if pet and chosen == "mediation" else chosen
+
+
+def _category(touched: tuple[str, ...], guesses: Scores | None, hazard: bool) -> str:
     if guesses is None:
         return touched[0] if touched else "other"
     if hazard:

@@ -70,7 +70,10 @@ class DangerDetector:
         self._rank = rank
         self._worry = tuple(guards["worry"])
         self._negations = tuple(guards["negation"])
+        # 不见好转 and 还没缓过来 deny a recovery as 没有 denies a sign.
+        self._not_recovered = (*self._negations, "不见")
         self._over = Phrases(guards["over"])
+        self._recovered = Phrases(guards["recovered"])
         self._past = tuple(guards["past"])
         self._chronic = Phrases(guards["chronic"])
         self._again = Phrases(guards["again"])
@@ -94,6 +97,10 @@ class DangerDetector:
             if match:
                 hits.append((match.start(), name))
         if not hits:
+            if self._recovered_after(text, -1):
+                # Words of a danger that is over, with no sign: no danger now, and the
+                # scorer is not to find one in the same words either.
+                return Danger((), None, now=False, over=True)
             return None
         names: list[str] = []
         doubted: list[str] = []
@@ -113,7 +120,8 @@ class DangerDetector:
             # Only worries, negations and harmless look-alikes (差点着火, 点不着火): no danger,
             # and the scorer is not to find one in the same words either.
             return Danger(tuple(dict.fromkeys(doubted)), None, now=False, over=False)
-        over = self._over.search(text) is not None
+        last = max(offset for offset, name in hits if name in names)
+        over = self._over.search(text) is not None or self._recovered_after(text, last)
         still = self._still.search(text) is not None
         past = (
             not still and all(self._before(text, offset, self._past) for offset, _ in hits)
@@ -122,6 +130,14 @@ class DangerDetector:
         found = [self._signs[n].category for n in names if self._signs[n].category]
         category = min(found, key=self._rank.__getitem__) if found else None
         return Danger(tuple(names), category, not (over or past or drill), over)
+
+    def _recovered_after(self, text: str, offset: int) -> bool:
+        """Whether words saying the danger is over now (现在好了, 缓过来了) come after the
+        offset, not negated right before (还没缓过来, 不见好转)."""
+        return any(
+            not text[: m.start()].endswith(self._not_recovered)
+            for m in self._recovered.finditer(text, offset + 1)
+        )
 
     def _worried(self, text: str, offset: int) -> bool:
         """Whether a worry word (万一, 怕) comes shortly before the offset in its clause, or

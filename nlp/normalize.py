@@ -25,6 +25,9 @@ _STARS = re.compile("[⭐★☆🌟]")
 _PHRASE_ONLY = "哩坏沈甦瞭藉衹覆"
 # OpenCC also knows rare ideographs of planes 2 and 3; a message with any is always converted.
 _RARE_PLANES = "\U00020000-\U0003ffff"
+_HAN = re.compile("[\u4e00-\u9fff]")
+# A space between two characters of a message typed in pinyin only separated syllables.
+_SYLLABLE_SPACE = re.compile("(?<=[\u4e00-\u9fff]) (?=[\u4e00-\u9fff])")
 
 
 def has_stars(text: str) -> bool:
@@ -78,7 +81,11 @@ class Normalizer:
         if self._convertible.search(text):
             text = self._convert(text)
         text = _NOISE.sub(" ", text.lower())
-        return self._slips.sub(self._fixes, text).strip()
+        if _HAN.search(text):
+            return self._slips.sub(self._fixes, text).strip()
+        # Typed in pinyin (or English): its spaces part syllables, not clauses, so words read
+        # from them stand together as the same words in characters would (两天没人应).
+        return _SYLLABLE_SPACE.sub("", self._slips.sub(self._fixes, text)).strip()
 
 
 def convertible(convert: Callable[[str], str]) -> re.Pattern[str]:

@@ -142,7 +142,8 @@ class Parser:
         )
         guesses = self.model.score_message(clean, _tags(reading)) if self.model else None
         rule = decide_intent(signals, self._intents, reading.facts)
-        emergency = is_emergency(guesses, danger)
+        hazard = "hazard" in signals.hits
+        emergency = is_emergency(guesses, danger, hazard)
         intent, sure = choose_intent(rule, guesses, emergency)
         if not sure:
             sure = may_be_emergency(guesses, danger)  # then it is acted on, never asked
@@ -155,7 +156,9 @@ class Parser:
             when = self._when.read(clean, now)
         category = level = score = None
         if intent == "request_help":
-            category = choose_category(reading.touched, guesses, danger, "hazard" in signals.hits)
+            category = choose_category(
+                reading.touched, guesses, danger, hazard, "pet" in signals.hits
+            )
             today = when is not None and when.at.date() == now.date()
             level = choose_urgency(urgency(signals, today), emergency)
         elif intent == "rate_service":

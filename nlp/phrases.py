@@ -88,9 +88,10 @@ class Phrases:
     def __init__(self, phrases: Iterable[str]) -> None:
         self._pattern = word_alternation(phrases)
 
-    def finditer(self, text: str) -> Iterator[re.Match[str]]:
-        """Every phrase in the text, as matches, left to right without overlapping."""
-        return self._pattern.finditer(text)
+    def finditer(self, text: str, pos: int = 0) -> Iterator[re.Match[str]]:
+        """Every phrase in the text from `pos` on, as matches, left to right without
+        overlapping."""
+        return self._pattern.finditer(text, pos)
 
     def search(self, text: str) -> re.Match[str] | None:
         """The first phrase in the text, or None."""

@@ -1,0 +1,152 @@
+"""Fine points of the contract that messages nobody tuned for still missed (issue 9, fifth
+round): a hazard with nobody in danger, a danger that is over now, the help asked against
+its background in dialect, pets outside a dispute, and danger typed in toneless pinyin.
+
+Every message here was written for this test, by the contract; none is in the labelled
+files the model is trained on. Each table has positive and negative cases.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+# (text, category, urgency): a hazard in the building with nobody in danger now is safety,
+# normal or urgent by the usual rule, however alarmed the writer (很危险, 快来人) ...
+HAZARDS = [
+    ("楼道里电动车在充电 好危险", "safety", "normal"),
+    ("电动车在楼道里充电 很危险 快来人管一下", "safety", "urgent"),
+    ("有人把电瓶车拉到家里充电 太危险了 物业快来", "safety", "urgent"),
+    ("走廊里有人飞线给电动车充电", "safety", "normal"),
+    ("隔壁把电动车推进电梯上楼充电 吓死人了", "safety", "normal"),
+    ("樓道有人叉緊電單車電 好危險", "safety", "normal"),
+    ("消防通道被杂物堵死了 太危险了 赶紧来人清一下", "safety", "urgent"),
+    ("小区路口的井盖开着 很危险 快来处理", "safety", "urgent"),
+    ("有个陌生人在楼道里转悠了一上午 好可疑", "safety", "normal"),
+]
+# ... while the hazard turning into a fire, smoke or sparks now is an emergency still.
+HAZARDS_NOW = [
+    ("楼道里的电动车充电着火了", "safety"),
+    ("电动车在走廊充电 电池在冒烟", "safety"),
+    ("飞线充电的插头冒火花了 有股烧焦味", "safety"),
+    ("消防通道堵死了 楼上起火了 人下不来", "safety"),
+    ("电瓶车充电爆炸了 快来人", "safety"),
+]
+
+
+# The same words about a pain or a fall that is over now are no emergency ...
+OVER_NOW = [
+    "胸口痛了一下现在好了 想找人陪我去医院看看",
+    "刚才晕了一下现在没事了",
+    "我妈刚才摔倒起不来 现在已经缓过来了 想找人陪去医院复查",
+    "昨晚喘不上气 今天好多了 想请人帮忙拿点药",
+    "我爸刚才胸口疼 现在不疼了",
+    "头晕了一阵 现在好些了 谁能陪我去社区医院量个血压",
+    "啱先心口痛 而家好返啲喇 想揾人陪我睇醫生",
+    "頭拄仔頭殼眩 這馬好矣",
+    "奶奶刚才晕倒了 现在醒了 也能说话了 想找人帮忙送去医院检查",
+]
+# ... but a pain that goes on, or came back, is.
+STILL_NOW = [
+    "现在还疼 胸口痛得厉害",
+    "刚才胸口痛 现在还是喘不上气",
+    "刚才晕倒了 现在还没醒",
+    "本来好多了 现在又喘不上气了",
+    "我爸摔倒了 到现在还起不来",
+    "胸口痛了一下 现在好像更疼了",
+    "我爸胸口痛了一下 现在还是不见好转",
+    "半夜被胸口痛醒了 现在还疼",
+    "老伴晕倒了 叫不醒了",
+    "我妈摔倒了 扶不起来了",
+]
+
+
+# (text, category): the category follows the help asked, not the background, in dialect too.
+HELP_ASKED = [
+    ("我要去睇醫生 想揾人幫我湊孫一個下晝", "childcare"),
+    ("我去睇醫生 邊個可以幫手睇住個仔兩個鐘", "childcare"),
+    ("我入院做手術 想揾人幫手湊細路放學", "childcare"),
+    ("阮阿母破病 敢有人會當共阮顧囝仔一下晡", "childcare"),
+    ("我要去医院照顾我爸 谁能帮我看一下孩子", "childcare"),
+    ("我阿媽住院 想揾人幫手去街市買餸", "errand"),
+    # the help is medical: background childcare does not make it childcare
+    ("我要湊仔 冇時間 想揾人幫我阿媽去醫院攞藥", "medical"),
+    ("我個仔發燒 想揾人陪佢去睇醫生", "medical"),
+]
+
+# (text, category): pets not in a dispute between neighbours are other ...
+PETS = [
+    ("我家猫卡在空调外机上下不来了 谁能帮忙", "other"),
+    ("我家狗走丢了 有没有人看到", "other"),
+    ("我的猫爬到树上下不来了 哪位有梯子", "other"),
+    ("小狗跑出去两天了 帮忙留意一下", "other"),
+    ("我隻貓走失咗 有冇人見過", "other"),
+    ("阮的狗仔走無去矣 敢有人看著", "other"),
+    ("我出差三天 谁能帮我喂一下猫", "other"),
+    # ... and a neighbours' dispute about one is mediation.
+    ("楼上的狗天天半夜叫 说了也不管", "mediation"),
+    ("邻居的狗在我家门口拉屎 想请人调解", "mediation"),
+]
+
+# (text, category): danger typed in toneless pinyin reaches the detector.
+PINYIN_DANGER = [
+    ("wo ma tou hen yun zhan bu qi lai", "medical"),
+    ("wo ba hu xi kun nan", "medical"),
+    ("wo ba xiong kou tong", "medical"),
+    ("nai nai die dao le pa bu qi lai", "medical"),
+    ("wo ye ye yun dao le", "medical"),
+    ("wo ma hun guo qu le", "medical"),
+    ("ta liu xue bu zhi", "medical"),
+    ("jia li zhao huo le", "safety"),
+    ("lou dao li hao duo yan", "safety"),
+    ("chu fang you ran qi wei", "safety"),
+    ("wo ba jiao bu xing", "medical"),
+    ("du ju de wang nai nai liang tian mei ren ying", "elderly"),
+    ("wo ma chuan bu guo qi", "medical"),
+    ("kun zai dian ti li le", "safety"),
+]
+PINYIN_CALM = [
+    ("bang wo mai dian yao", "request_help", "medical", "normal"),
+    ("ming tian xiang qu yi yuan fu cha", "request_help", "medical", "normal"),
+]
+
+
+def _reading(parse, text: str) -> tuple[str, str | None, str | None]:
+    result = parse(text)
+    return result.intent, result.category, result.urgency
+
+
+@pytest.mark.parametrize(("text", "category", "urgency"), HAZARDS)
+def test_a_hazard_with_nobody_in_danger(parse, text: str, category: str, urgency: str) -> None:
+    assert _reading(parse, text) == ("request_help", category, urgency)
+
+
+@pytest.mark.parametrize(("text", "category"), HAZARDS_NOW)
+def test_a_hazard_that_is_a_danger_now(parse, text: str, category: str) -> None:
+    assert _reading(parse, text) == ("request_help", category, "emergency")
+
+
+@pytest.mark.parametrize("text", OVER_NOW)
+def test_a_danger_over_now(parse, text: str) -> None:
+    assert parse(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", STILL_NOW)
+def test_a_danger_still_now(parse, text: str) -> None:
+    assert _reading(parse, text) == ("request_help", "medical", "emergency")
+
+
+@pytest.mark.parametrize(("text", "category"), PINYIN_DANGER)
+def test_danger_in_pinyin(parse, text: str, category: str) -> None:
+    assert _reading(parse, text) == ("request_help", category, "emergency")
+
+
+@pytest.mark.parametrize(("text", "intent", "category", "urgency"), PINYIN_CALM)
+def test_calm_pinyin(parse, text: str, intent: str, category: str, urgency: str) -> None:
+    assert _reading(parse, text) == (intent, category, urgency)
+
+
+@pytest.mark.parametrize(("text", "category"), HELP_ASKED + PETS)
+def test_the_help_asked(parse, text: str, category: str) -> None:
+    result = parse(text)
+    assert (result.intent, result.category) == ("request_help", category)
+    assert result.urgency != "emergency"
