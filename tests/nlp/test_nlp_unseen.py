@@ -150,3 +150,29 @@ def test_the_help_asked(parse, text: str, category: str) -> None:
     result = parse(text)
     assert (result.intent, result.category) == ("request_help", category)
     assert result.urgency != "emergency"
+
+
+# A break-in under way is danger to property right now (the contract's emergency) ...
+BREAK_IN_NOW = [
+    "有人在撬我家门",
+    "小偷正在撬隔壁的门 我不敢出去",
+    "有个陌生人在撬楼下的窗户",
+    "有贼撬紧我屋企道门",
+]
+# ... but not a lock to be forced by the locked-out owner, nor one forced yesterday.
+BREAK_IN_NOT_NOW = [
+    ("帮我撬一下锁，钥匙锁屋里了", "normal"),
+    ("昨天有人撬了我家门，想找人帮忙换个锁", "normal"),
+    ("担心有小偷撬门，想找人帮忙装个监控", "normal"),
+]
+
+
+@pytest.mark.parametrize("text", BREAK_IN_NOW)
+def test_a_break_in_under_way(parse, text: str) -> None:
+    assert parse(text).to_contract()["urgency"] == "emergency", text
+
+
+@pytest.mark.parametrize(("text", "urgency"), BREAK_IN_NOT_NOW)
+def test_a_lock_forced_but_no_break_in_now(parse, text: str, urgency: str) -> None:
+    reading = parse(text).to_contract()
+    assert (reading["intent"], reading["urgency"]) == ("request_help", urgency), text
