@@ -249,6 +249,21 @@ async def count_custom_sent(*, session: AsyncSession, sent: Sequence[tuple[str, 
         await session.execute(_COUNT_CUSTOM, [{"to": o, "since": since} for o, since in sent])
 
 
+_TEMPLATE_SENT = (
+    update(_USERS)
+    .where(_USERS.c.openid == bindparam("to"))
+    .values(template_sent_at=bindparam("sent_at"))
+)
+
+
+async def note_templates_sent(
+    *, session: AsyncSession, sent: Sequence[tuple[str, datetime]]
+) -> None:
+    """Remember when each of these users was sent a template message, in one statement."""
+    if sent:
+        await session.execute(_TEMPLATE_SENT, [{"to": o, "sent_at": at} for o, at in sent])
+
+
 async def use_up_custom_quota(
     *, session: AsyncSession, openid: str, since: datetime, quota: int
 ) -> None:

@@ -93,6 +93,8 @@ class User(SQLModel, table=True):
     last_interaction_at: datetime | None = _at()
     last_interaction_kind: str | None = Field(default=None, max_length=16)
     cs_sent_since_interaction: int = 0
+    # The last template message sent to them: one a minute at most (bot/wechat/outbound.py).
+    template_sent_at: datetime | None = _at()
     # A pending question of a multi-turn flow; expires so a stale question never traps anyone.
     dialog_flow: str | None = Field(default=None, max_length=32)
     dialog_state: str | None = Field(default=None, max_length=32)

@@ -126,13 +126,12 @@ class Deliverer(Background):
         self._retry_cap = retry_cap
         self._swept: datetime | None = None
         # What WeChat accepted in this batch, the customer-service messages to count against
-        # their users' quotas, and what waits for its reader (with whether any of it waits
-        # for a new reason): recorded together when the batch ends.
+        # their users' quotas, what waits for its reader (with whether any of it waits for a
+        # new reason) and who was sent a template: recorded together when the batch ends.
         self._delivered: list[outbox.Delivered] = []
         self._counted: list[tuple[str, datetime]] = []
         self._waiting: list[tuple[delivery.Waiting, bool]] = []
-        # When each user was last sent a template by this process (the last ANNOUNCE_EVERY's).
-        self._announced: dict[str, datetime] = {}
+        self._templated: list[tuple[str, datetime]] = []  # who got a template, and when
 
     # --- one run -----------------------------------------------------------------------------
 
@@ -154,12 +153,6 @@ class Deliverer(Background):
         short, nor once it reached users this run `served` already (whose new messages then
         wait for the next run)."""
         claimed_at = self._clock()
-        if self._announced:
-            self._announced = {
-                openid: at
-                for openid, at in self._announced.items()
-                if claimed_at - at < ANNOUNCE_EVERY
-            }
         sweep = self._swept is None or claimed_at - self._swept >= SWEEP_EVERY
         async with self._db.transaction() as session:
             claimed = await delivery.claim_due(
@@ -211,7 +204,7 @@ class Deliverer(Background):
         for index, chunk in enumerate(chunks):
             rest = [m for later in chunks[index:] for m in later]
             if left <= 0:
-                return sent + await self._fall_back(openid, rest, seen, now, "window closed")
+                return sent + await self._fall_back(user, openid, rest, seen, now, "window closed")
             try:
                 await self._client.send_text(openid, JOINER.join(m.text for m in chunk))
             except WeChatAPIError as exc:
@@ -219,7 +212,7 @@ class Deliverer(Background):
                     # Our view of the window was off: trust WeChat until the user writes again.
                     await self._use_up_quota(openid, user)
                     reason = f"errcode {exc.errcode}"
-                    return sent + await self._fall_back(openid, rest, seen, now, reason)
+                    return sent + await self._fall_back(user, openid, rest, seen, now, reason)
                 if await self._failed(openid, chunk, exc, seen, now):
                     return sent
                 continue
@@ -229,14 +222,21 @@ class Deliverer(Background):
         return sent
 
     async def _fall_back(
-        self, openid: str, messages: list[OutboxMessage], seen: datetime, now: datetime, why: str
+        self,
+        user: User | None,
+        openid: str,
+        messages: list[OutboxMessage],
+        seen: datetime,
+        now: datetime,
+        why: str,
     ) -> int:
-        """Announce by template what customer service cannot carry now, or let it wait."""
+        """Announce by template what customer service cannot carry now, or let it wait (until
+        a minute after the last template, when one went out less than a minute ago)."""
         fresh = [m for m in messages if m.via != "template"]  # not announced yet
         if not self._template_id or not fresh:
             self._wait(messages, seen, now, f"waits for the user: {why}")
             return 0
-        announced = self._announced.get(openid)
+        announced = user.template_sent_at if user is not None else None
         if announced is not None and now - announced < ANNOUNCE_EVERY:
             due = announced + ANNOUNCE_EVERY
             self._wait(messages, seen, now, f"announced a moment ago: {why}", due=due)
@@ -244,7 +244,7 @@ class Deliverer(Background):
         data, whole = template_data([m.text for m in fresh])
         try:
             await self._client.send_template(openid, self._template_id, data)
-            self._announced[openid] = now
+            self._templated.append((openid, now))
         except WeChatAPIError as exc:
             if isinstance(exc, PAUSING) or exc.errcode == NOT_FOLLOWING:
                 await self._failed(openid, fresh, exc, seen, now)
@@ -319,13 +319,15 @@ class Deliverer(Background):
         """Record the batch's deliveries (sent, and counted against the quotas they used) and
         what waits for its reader, in one transaction."""
         delivered, counted, waiting = self._delivered, self._counted, self._waiting
+        templated = self._templated
         if not delivered and not waiting:
             return
-        self._delivered, self._counted, self._waiting = [], [], []
+        self._delivered, self._counted, self._waiting, self._templated = [], [], [], []
         held = [w for w, _ in waiting]
         async with self._db.transaction() as session:
             await outbox.mark_sent(session=session, delivered=delivered)
             await delivery.count_custom_sent(session=session, sent=counted)
+            await delivery.note_templates_sent(session=session, sent=templated)
             # Logged once per user and reason: messages piling up behind ones already waiting
             # for the same reason, or re-checked, are no news to an operator.
             told = await delivery.already_waiting(

@@ -291,13 +291,17 @@ async def test_a_user_gets_one_template_a_minute_however_much_comes_for_them(
     wechat: Harness,
 ) -> None:
     deliverer = wechat.deliverer(template=True)
+    await wechat.interact(BOB)
+    wechat.state.advance(49 * 3600)  # away for two days: outside the window
     offer = "有邻居需要帮忙：阳光花园3号楼，明天下午三点陪老人去医院看病，回复 接单 {}"
     await wechat.queue(BOB, offer.format(1))
     assert await deliverer.run_once() == 0  # announced: "您有一条新消息"
+    # Another process delivering knows of that template too.
+    other = wechat.deliverer(template=True, db=wechat.other_database())
     for n in (2, 3):
         wechat.state.advance(10)
         await wechat.queue(BOB, offer.format(n))
-        assert await deliverer.run_once() == 0  # a moment after the last: it waits
+        assert await other.run_once() == 0  # a moment after the last: it waits
     assert [m.kind for m in wechat.state.messages(BOB)] == ["template"]
     wechat.state.advance(45)  # a minute after the announcement, still unanswered
     await deliverer.run_once()
@@ -309,6 +313,9 @@ async def test_a_user_gets_one_template_a_minute_however_much_comes_for_them(
     await wechat.interact(BOB)  # the reply brings all three in full, merged
     assert await deliverer.run_once() == 3
     assert wechat.texts(BOB) == ["\n\n".join(offer.format(n) for n in (1, 2, 3))]
+    # Kept with the user, the last template holds for every process that delivers.
+    sent_at = (await wechat.user(BOB)).template_sent_at
+    assert sent_at is not None and abs(sent_at - second.at) < timedelta(seconds=1)
 
 
 async def test_a_refused_template_leaves_the_message_waiting_not_lost(wechat: Harness) -> None:
