@@ -107,18 +107,28 @@ def choose_category(
     danger: Danger | None,
     hazard: bool,
     pet: bool = False,
+    asked: tuple[str, ...] = (),
+    told: tuple[str, ...] = (),
 ) -> str:
     """The category of a help request; `hazard` when it is about a hazard by the lexicon's
     [cues.hazard] (an e-bike charging in the corridor, a blocked fire exit), `pet` when a
     pet is lost, stuck or to be fed by its [cues.pet]: other, where it would be mediation
-    (pets are mediation only as a quarrel between neighbours)."""
+    (pets are mediation only as a quarrel between neighbours); `asked` the categories named
+    in a clause with a plea (nlp.need.asked), `told` those named by what is done or suffered
+    only outside such a clause: the background."""
     if danger and danger.now and danger.category:
         return danger.category
-    chosen = _category(touched, guesses, hazard)
+    chosen = _category(touched, guesses, hazard, asked, told)
     return "other" if pet and chosen == "mediation" else chosen
 
 
-def _category(touched: tuple[str, ...], guesses: Scores | None, hazard: bool) -> str:
+def _category(
+    touched: tuple[str, ...],
+    guesses: Scores | None,
+    hazard: bool,
+    asked: tuple[str, ...],
+    told: tuple[str, ...],
+) -> str:
     if guesses is None:
         return touched[0] if touched else "other"
     if hazard:
@@ -127,6 +137,13 @@ def _category(touched: tuple[str, ...], guesses: Scores | None, hazard: bool) ->
     # The contract's precedence among the categories a message touches is a rule; the scorer
     # may overrule it, but not where it gives the rules' choice a fair chance too.
     if touched and guess.probability(touched[0]) >= KEEP_PRECEDENCE:
+        # Except where the scorer prefers the help asked for (a category named in the
+        # clause with the plea) to a background told outside it: 我脚痛 谁可以陪我爸聊天
+        # is elderly, though medical comes first in the contract's order. Who the help is
+        # for is no background: a blind, deaf or wheelchair-using resident's help is tied to
+        # the disability (谁能陪盲人去银行 stays disability).
+        if guess.label in asked and touched[0] in told and touched[0] != "disability":
+            return guess.label
         return touched[0]
     return guess.label
 

@@ -40,6 +40,18 @@ def categories(
     return tuple(touched), tuple(skills)
 
 
+def asked(signals: Signals, order: tuple[CategoryTags, ...]) -> tuple[str, ...]:
+    """The categories whose cue words (what is done) stand in a clause with a plea (帮我 /
+    谁能 / 能不能 / 麻烦): the help asked, as against the background told beside it."""
+    return tuple(
+        name
+        for name, cues, _ in order
+        if any(
+            signals.pleads(offset, offset + len(word)) for offset, word in signals.positions(cues)
+        )
+    )
+
+
 def urgency(signals: Signals, today: bool) -> str:
     """urgent or normal for a help request by the contract's words; `today` when help is
     wanted today. Emergencies are the danger detector's (nlp.danger)."""

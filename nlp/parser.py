@@ -22,7 +22,7 @@ from nlp.features import message_features
 from nlp.intent import IntentFacts, decide_intent, intent_tags
 from nlp.lexicon import load_lexicon
 from nlp.model import Parse
-from nlp.need import categories, category_tags, urgency
+from nlp.need import asked, categories, category_tags, urgency
 from nlp.normalize import Normalizer, has_stars, load_variants
 from nlp.numerals import NUM_CHARS
 from nlp.scorer import LinearScorer
@@ -41,14 +41,6 @@ _RESIDENT = frozenset({"request_help", "check_status", "cancel_request"})
 # Every task, score, phone and address pattern needs a digit or a Chinese numeral (\d as
 # those patterns use it, so any Unicode digit); most chat has none, and skips them all.
 _NUMERAL = re.compile(rf"[\d{NUM_CHARS}]")
-
-
-def _asks(signals: Signals, text: str, start: int, end: int) -> bool:
-    """Whether the clause holding text[start:end] has a plea (下午能不能来 vs 晚上很黑)."""
-    left = text.rfind(" ", 0, start) + 1
-    right = text.find(" ", end)
-    right = len(text) if right < 0 else right
-    return any(left <= offset < right for offset, _ in signals.positions("plea"))
 
 
 class Reading(NamedTuple):
@@ -151,13 +143,20 @@ class Parser:
         if intent in _DESCRIBES_PROBLEM:
             # Requests and complaints tell a story too (晚上黑漆漆的, 说好上午来): a bare
             # part of day is the help's time only in a clause that asks for something.
-            when = self._when.read(clean, now, lambda a, b: _asks(signals, clean, a, b))
+            when = self._when.read(clean, now, signals.pleads)
         elif intent not in _TIMELESS:
             when = self._when.read(clean, now)
         category = level = score = None
         if intent == "request_help":
+            wanted = asked(signals, self._categories)
             category = choose_category(
-                reading.touched, guesses, danger, hazard, "pet" in signals.hits
+                reading.touched,
+                guesses,
+                danger,
+                hazard,
+                "pet" in signals.hits,
+                wanted,
+                tuple(name for name in reading.skills if name not in wanted),
             )
             today = when is not None and when.at.date() == now.date()
             level = choose_urgency(urgency(signals, today), emergency)

@@ -91,6 +91,14 @@ class Signals:
         """(offset, matched text) for every hit of the tag, words first, then patterns."""
         return self.hits.get(tag, [])
 
+    def pleads(self, start: int, end: int) -> bool:
+        """Whether the clause (between spaces) holding text[start:end] has a plea (下午能不能来
+        vs 晚上很黑)."""
+        left = self.text.rfind(" ", 0, start) + 1
+        right = self.text.find(" ", end)
+        right = len(self.text) if right < 0 else right
+        return any(left <= offset < right for offset, _ in self.positions("plea"))
+
     def words(self, tag: str) -> Iterator[str]:
         """The matched words of a tag, in text order."""
         for _, word in sorted(self.positions(tag)):

@@ -1,6 +1,7 @@
 """Fine points of the contract that messages nobody tuned for still missed (issue 9, fifth
-round): a hazard with nobody in danger, a danger that is over now, the help asked against
-its background in dialect, pets outside a dispute, and danger typed in toneless pinyin.
+and sixth rounds): a hazard with nobody in danger, a danger that is over now, the help asked
+against its background in dialect and when the background's category comes first in the
+contract's order, pets outside a dispute, and danger typed in toneless pinyin.
 
 Every message here was written for this test, by the contract; none is in the labelled
 files the model is trained on. Each table has positive and negative cases.
@@ -176,3 +177,31 @@ def test_a_break_in_under_way(parse, text: str) -> None:
 def test_a_lock_forced_but_no_break_in_now(parse, text: str, urgency: str) -> None:
     reading = parse(text).to_contract()
     assert (reading["intent"], reading["urgency"]) == ("request_help", urgency), text
+
+
+# (text, category): issue 9, sixth round. The background names one category, the clause
+# with the plea another, and the help asked wins, in either order ...
+HELP_OVER_BACKGROUND = [
+    ("帮我把快递从驿站拿上来，我刚做完手术", "errand"),
+    ("我要去医院陪我妈做手术 谁能帮我照看一下儿子", "childcare"),
+    ("我扭到腰了 谁能帮我把这两袋垃圾拿下去扔掉", "errand"),
+    ("我在医院打吊针 谁能帮我去幼儿园接孩子", "childcare"),
+    ("我脚肿了下不了楼 麻烦帮我把厕所的灯修一下", "repair"),
+    ("我刚出院在家休养 楼上天天剁肉吵死了 能不能找人去劝劝", "mediation"),
+    ("帮我给独居的姑婆送个午饭吧 我发烧出不了门", "elderly"),
+    ("电梯坏了 能不能帮我把这桶水扛到九楼", "errand"),
+    ("I hurt my back 谁能帮我 carry 这箱东西上楼", "errand"),
+    # ... while help asked in the background's own category, or for a disabled resident,
+    # keeps it.
+    ("我在家带孙子走不开 谁能帮我去医院拿一下化验单", "medical"),
+    ("电梯坏了我下不去 麻烦谁帮我去药店买点感冒药", "medical"),
+    ("我发烧了 谁能陪我去诊所看看", "medical"),
+    ("隔壁坐轮椅的刘叔想去超市 谁能陪他去一趟", "disability"),
+]
+
+
+@pytest.mark.parametrize(("text", "category"), HELP_OVER_BACKGROUND)
+def test_the_help_asked_over_its_background(parse, text: str, category: str) -> None:
+    reading = parse(text).to_contract()
+    assert (reading["intent"], reading["category"]) == ("request_help", category), text
+    assert reading["urgency"] != "emergency", text
