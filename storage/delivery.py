@@ -140,26 +140,15 @@ async def record_attempt(*, session: AsyncSession, ids: Collection[int], at: dat
         )
 
 
-async def release(
-    *,
-    session: AsyncSession,
-    ids: Collection[int],
-    at: datetime,
-    note: str | None = None,
-    via: str | None = None,
-) -> None:
-    """Give those of these messages still leased back as pending, due at `at`, no attempt counted."""
+async def release(*, session: AsyncSession, ids: Collection[int], at: datetime) -> None:
+    """Give those of these messages still leased back as pending, due at `at`, no attempt
+    counted (what waits for its reader, with a reason, goes back by `wait`)."""
     if not ids:
         return
-    values: dict[str, object] = {"status": "pending", "next_attempt_at": at, "lease_until": None}
-    if note is not None:
-        values["last_error"] = note[:250]
-    if via is not None:
-        values["via"] = via
     await session.execute(
         update(OutboxMessage)
         .where(col(OutboxMessage.id).in_(list(ids)), col(OutboxMessage.status) == "sending")
-        .values(**values)
+        .values(status="pending", next_attempt_at=at, lease_until=None)
     )
 
 
