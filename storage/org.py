@@ -166,18 +166,15 @@ async def find_compound(*, session: AsyncSession, name: str) -> Place | None:
     if not name:
         return None
     escaped = name.replace("/", "//").replace("%", "/%").replace("_", "/_")
-    exact: dict[int, Place] = {}
-    within: dict[int, Place] = {}
-    for *fields, called in await session.execute(_FIND, {"name": escaped}):
-        place = Place(*fields)
-        (exact if called == name else within)[place.compound_id] = place
-    found = exact or within
-    return next(iter(found.values())) if len(found) == 1 else None
+    rows = await session.execute(_FIND, {"name": escaped})
+    # The query keeps the names containing it; the choice among them is pick_compound's.
+    return pick_compound([(called, Place(*fields)) for *fields, called in rows], name)
 
 
 def pick_compound(named: Iterable[tuple[str, Place]], name: str) -> Place | None:
-    """find_compound's choice among names already read (named_places): the compound called
-    `name` by its name or an alias, else the only one whose name contains it."""
+    """The compound called `name` among these names (every name, as named_places reads, or
+    those find_compound's query found): by its name or an alias, else the only one whose
+    name contains it."""
     if not name:
         return None
     exact: dict[int, Place] = {}
