@@ -8,6 +8,9 @@ help requests naming a compound and a building, the rest progress questions, tha
 greetings, every one a new MsgId. `jinlin serve` runs with its scheduler and outbound delivery
 against a WeChat API stand-in, so offers really go out. Three rounds on the growing database,
 then a round of small talk alone, then the reference (bench/reference_server.py) under both.
+On SQLite a floor runs the mix too (bench/floor_server.py): the least work the mix needs, on
+the same stack, batched as hard as it goes; it splits the gap to the reference into what the
+work costs and what Jinlin adds.
 
 Run: .venv/bin/python bench/bench_webhook.py
      .venv/bin/python bench/bench_webhook.py --database postgresql+asyncpg://postgres@127.0.0.1/postgres --web-processes 2
@@ -92,10 +95,13 @@ async def main() -> int:
     try:
         async with fresh_database(args.database, workdir) as database:
             rounds, small, stored = await measure_jinlin(args, workdir, database, api, standin)
+        # The floor's schema is SQLite's: beside PostgreSQL it would measure another thing.
+        sqlite = not database.startswith("postgresql")
+        floor = await measure_floor(args, workdir) if sqlite else None
         reference, reference_small = await measure_reference(args, workdir)
     finally:
         await runner.cleanup()
-    return report(args, database, rounds, small, stored, reference, reference_small)
+    return report(args, database, rounds, small, stored, reference, reference_small, floor)
 
 
 async def measure_jinlin(
@@ -135,16 +141,36 @@ async def measure_jinlin(
 
 
 async def measure_reference(args: argparse.Namespace, workdir: Path) -> tuple[load.Run, load.Run]:
+    argv = ["bench/reference_server.py", world.TOKEN]
+    runs = [("reference", load.MIX, args.seconds), ("ref. small", ("smalltalk",), 5)]
+    mix, small = await measure_bare(args, workdir, argv, runs)
+    return mix, small
+
+
+async def measure_floor(args: argparse.Namespace, workdir: Path) -> load.Run:
+    argv = ["bench/floor_server.py", world.TOKEN, str(workdir / "floor.db")]
+    (mix,) = await measure_bare(args, workdir, argv, [("floor", load.MIX, args.seconds)])
+    return mix
+
+
+async def measure_bare(
+    args: argparse.Namespace,
+    workdir: Path,
+    argv: list[str],
+    runs: list[tuple[str, tuple[str, ...], float]],
+) -> list[load.Run]:
+    """`runs` (name, mix, seconds) against a bench server: `argv` is its script and what
+    follows the port it is given."""
     port = world.free_port()
-    argv = [sys.executable, "bench/reference_server.py", str(port), world.TOKEN]
-    process = world.start(argv, dict(os.environ), workdir / "reference.log", SERVER_CPU)
+    command = [sys.executable, argv[0], str(port), *argv[1:]]
+    name = runs[0][0]
+    process = world.start(command, dict(os.environ), workdir / f"{name}.log", SERVER_CPU)
     url = f"http://127.0.0.1:{port}/wechat"
     try:
         await world.wait_until_up(url, [process])
         drive = _driver(args, workdir, url, [process.pid])
-        await drive("warm-up", load.MIX, 2)
-        mix = await drive("reference", load.MIX, args.seconds)
-        return mix, await drive("ref. small", ("smalltalk",), 5)
+        await drive("warm-up", runs[0][1], 2)
+        return [await drive(*run) for run in runs]
     finally:
         process.terminate()
         process.wait(timeout=15)
@@ -177,6 +203,7 @@ def report(
     stored: Stored,
     reference: load.Run,
     reference_small: load.Run,
+    floor: load.Run | None,
 ) -> int:
     backend = "PostgreSQL" if database.startswith("postgresql") else "SQLite"
     print(
@@ -187,6 +214,8 @@ def report(
     if SERVER_CPU is not None:
         print(f"pinned: wrk on CPU {GENERATOR_CPU}, servers on CPU {SERVER_CPU}")
     print(reference.line())
+    if floor is not None:
+        print(floor.line(reference))
     for run in rounds:
         print(run.line(reference))
     print(reference_small.line())
@@ -200,6 +229,12 @@ def report(
         f"mix: worst ratio {ratio:.2f}x (target >= {MIN_RATIO}x), worst p99 {p99:.1f} ms "
         f"(< {MAX_P99_MS:.0f}), last/first round {growth:.2f} (>= {MIN_GROWTH}), errors {errors}"
     )
+    if floor is not None:
+        print(
+            f"floor: the least work the mix needs (bench/floor_server.py) reaches "
+            f"{floor.rate / reference.rate:.2f}x; Jinlin's worst round is "
+            f"{min(run.rate for run in rounds) / floor.rate:.2f}x of the floor"
+        )
     ok = stored.ok and errors == 0
     if backend != "SQLite":
         # The throughput targets are SQLite's: on PostgreSQL only correctness is judged.
