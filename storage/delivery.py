@@ -36,7 +36,8 @@ from sqlmodel import col
 
 from storage import relevance, users
 from storage.models import OutboxMessage, User
-from storage.sql import affected
+from storage.outbox import reason
+from storage.sql import affected, insert_for
 
 logger = logging.getLogger(__name__)
 
@@ -162,8 +163,11 @@ class Waiting:
     ids: Sequence[int]
     at: datetime
     seen: datetime
-    note: str
+    note: str  # cut to what the outbox keeps of it, so that it compares with what is kept
     via: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "note", reason(self.note))
 
 
 _OUTBOX = cast(Table, OutboxMessage.__table__)  # type: ignore[attr-defined]
@@ -186,7 +190,7 @@ async def wait(*, session: AsyncSession, waiting: Sequence[Waiting]) -> None:
     """Give these leased messages back to wait, in one statement however many they are (a
     message no longer leased, dropped meanwhile as no longer true, is left as it is)."""
     rows = [
-        {"message_id": id_, "due_at": w.at, "why": w.note[:250], "announced": w.via, "seen": w.seen}
+        {"message_id": id_, "due_at": w.at, "why": w.note, "announced": w.via, "seen": w.seen}
         for w in waiting
         for id_ in w.ids
     ]
@@ -203,7 +207,7 @@ async def already_waiting(
     answers may have thousands waiting."""
     by_note: dict[str, set[str]] = {}
     for w in waiting:
-        by_note.setdefault(w.note[:250], set()).add(w.openid)
+        by_note.setdefault(w.note, set()).add(w.openid)
     found: set[tuple[str, str]] = set()
     for note, openids in by_note.items():
         # One probe per reader, each stopping at its first match (a VALUES list would join
@@ -238,19 +242,25 @@ async def count_custom_sent(*, session: AsyncSession, sent: Sequence[tuple[str, 
         await session.execute(_COUNT_CUSTOM, [{"to": o, "since": since} for o, since in sent])
 
 
-_TEMPLATE_SENT = (
-    update(_USERS)
-    .where(_USERS.c.openid == bindparam("to"))
-    .values(template_sent_at=bindparam("sent_at"))
-)
-
-
 async def note_templates_sent(
     *, session: AsyncSession, sent: Sequence[tuple[str, datetime]]
 ) -> None:
-    """Remember when each of these users was sent a template message, in one statement."""
-    if sent:
-        await session.execute(_TEMPLATE_SENT, [{"to": o, "sent_at": at} for o, at in sent])
+    """Remember when each of these people was sent a template message, in one statement.
+
+    Someone sent templates without ever writing to the account (a duty worker named in the
+    configuration) gets a user row here: without one, nothing would hold them to one a minute.
+    """
+    if not sent:
+        return
+    new = insert_for(session, _USERS)
+    upsert = new.on_conflict_do_update(
+        index_elements=["openid"], set_={"template_sent_at": new.excluded.template_sent_at}
+    )
+    latest = dict(sent)  # one row per person, whatever the caller passed
+    await session.execute(
+        upsert,
+        [{"openid": o, "created_at": at, "template_sent_at": at} for o, at in latest.items()],
+    )
 
 
 async def use_up_custom_quota(
@@ -278,5 +288,5 @@ async def mark_unsubscribed(*, session: AsyncSession, openid: str, error: str) -
             col(OutboxMessage.openid) == openid,
             col(OutboxMessage.status).in_(("pending", "sending")),
         )
-        .values(status="failed", last_error=error[:250], lease_until=None),
+        .values(status="failed", last_error=reason(error), lease_until=None),
     )

@@ -14,6 +14,13 @@ from sqlmodel import col
 from storage.models import OutboxMessage
 from storage.types import utcnow
 
+REASON_LENGTH = 250  # of what a message's last_error keeps (the column holds 256)
+
+
+def reason(text: str) -> str:
+    """`text` as a message's last_error keeps it: why it waits, or how it last failed."""
+    return text[:REASON_LENGTH]
+
 
 async def enqueue(
     *,
@@ -111,7 +118,7 @@ async def mark_retry(
             status="failed" if give_up else "pending",
             attempts=col(OutboxMessage.attempts) + 1,
             next_attempt_at=at,
-            last_error=error[:250],
+            last_error=reason(error),
             lease_until=None,
         )
     )

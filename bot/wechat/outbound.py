@@ -335,7 +335,7 @@ class Deliverer(Background):
             )
             await delivery.wait(session=session, waiting=held)
         for w, new_reason in waiting:
-            news = new_reason and (w.openid, w.note[:250]) not in told
+            news = new_reason and (w.openid, w.note) not in told
             logger.log(
                 logging.INFO if news else logging.DEBUG,
                 "%d message(s) to %s wait for the user (%s)",
@@ -360,7 +360,7 @@ class Deliverer(Background):
         if not ids:
             return
         held = delivery.Waiting(messages[0].openid, ids, due or now + RECHECK, seen, note, via)
-        self._waiting.append((held, any(m.last_error != note for m in messages)))
+        self._waiting.append((held, any(m.last_error != held.note for m in messages)))
 
     async def _release(self, ids: list[int], at: datetime) -> None:
         async with self._db.transaction() as session:

@@ -318,6 +318,21 @@ async def test_a_user_gets_one_template_a_minute_however_much_comes_for_them(
     assert sent_at is not None and abs(sent_at - second.at) < timedelta(seconds=1)
 
 
+async def test_someone_who_never_wrote_gets_one_template_a_minute_too(wechat: Harness) -> None:
+    # A duty worker named in the configuration is sent escalations without ever having written.
+    deliverer = wechat.deliverer(template=True)
+    for n in (1, 2, 3):
+        await wechat.queue(ALICE, f"紧急求助 #{n}：需要社区工作人员处理")
+        await deliverer.run_once()
+        wechat.state.advance(10)
+    assert [m.kind for m in wechat.state.messages(ALICE)] == ["template"]
+    assert (await wechat.user(ALICE)).last_interaction_at is None  # known, not "written"
+    wechat.state.advance(31)
+    await deliverer.run_once()
+    second = wechat.state.messages(ALICE)[1]
+    assert second.data is not None and second.data["first"]["value"] == "您有2条新消息"
+
+
 async def test_a_refused_template_leaves_the_message_waiting_not_lost(wechat: Harness) -> None:
     await wechat.queue(ALICE, "您的求助已完成")
     wechat.state.fail_next(TEMPLATE_SEND, 40037)  # e.g. a template_id mistyped in the config
