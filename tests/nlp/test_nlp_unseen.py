@@ -205,3 +205,29 @@ def test_the_help_asked_over_its_background(parse, text: str, category: str) -> 
     reading = parse(text).to_contract()
     assert (reading["intent"], reading["category"]) == ("request_help", category), text
     assert reading["urgency"] != "emergency", text
+
+
+# The writer locked in where they cannot get out is an emergency (a balcony, a bathroom) ...
+LOCKED_IN_SELF = [
+    "我被反锁在阳台上了 手机就剩一点电",
+    "我被关在卫生间了 门打不开",
+    "我刚被锁在地下室了 出不去",
+    "救命 我被困在储藏室里",
+]
+# ... the writer locked out, keys locked in, or being locked in yesterday are not.
+LOCKED_IN_SELF_NOT = [
+    ("我被反锁在门外了 谁会开锁", "normal"),
+    ("我的钥匙被锁在车里了 谁能帮忙", "normal"),
+    ("我昨天被锁在阳台上了 幸好邻居帮忙 想找人把锁换了", "normal"),
+]
+
+
+@pytest.mark.parametrize("text", LOCKED_IN_SELF)
+def test_the_writer_locked_in(parse, text: str) -> None:
+    assert _reading(parse, text) == ("request_help", "safety", "emergency")
+
+
+@pytest.mark.parametrize(("text", "urgency"), LOCKED_IN_SELF_NOT)
+def test_the_writer_locked_out_or_no_longer_locked_in(parse, text: str, urgency: str) -> None:
+    intent, _category, found = _reading(parse, text)
+    assert (intent, found) == ("request_help", urgency)
