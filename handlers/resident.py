@@ -28,8 +28,23 @@ from storage.requests import ACTIVE, NewRequest
 
 router = Router("resident")
 
-# Answers that mean "I can't say where": the request goes out with what is known.
-DONT_KNOW = ("不知道", "不清楚", "不方便", "跳过", "算了")
+# Answers that mean "I can't say where": the request goes out with what is known. Dialect
+# and elderly ways of saying it too (不晓得, 记不清): read as a new need, they once left the
+# request unplaced and made a second one out of the answer.
+DONT_KNOW = (
+    "不知道",
+    "不清楚",
+    "不方便",
+    "跳过",
+    "算了",
+    "不晓得",
+    "晓不得",
+    "不记得",
+    "记不得",
+    "记不清",
+    "忘了",
+    "唔知",
+)
 PROGRESS_LINES = 10  # requests listed by 进度, newest first
 
 

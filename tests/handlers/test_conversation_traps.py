@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage import users, volunteers
+from storage import requests, users, volunteers
+from storage.models import Status
 from tests.handlers.community import ADMIN, community
 
 
@@ -91,3 +92,20 @@ async def test_words_for_the_helper_are_relayed_while_a_place_question_waits(
         await c.say("oV1", "接单")
         assert "几号楼" in await c.say("oR", "帮我妈去药店买点降压药")
         assert "已转给志愿者王芳" in await c.say("oR", "我到楼下了")
+
+
+async def test_not_knowing_the_compound_in_dialect_sends_the_request_not_a_new_one(
+    sqlite_url: str, parser: Any
+) -> None:
+    # Regression: 我也不晓得叫啥子小区 was read as a new request (#2, 助医) that took the
+    # place given next, while the real one (#1) stayed unplaced.
+    async with community(sqlite_url, parser) as c:
+        await c.volunteer("oV1", "王芳", ["repair"])
+        assert "哪个小区" in await c.say("oR", "我家水龙头坏了一直滴水能不能找个师傅来看看")
+        reply = await c.say("oR", "我也不晓得叫啥子小区")
+        assert "#2" not in reply and "好的" in reply
+        async with c.db.transaction() as session:
+            resident = await users.get(session=session, openid="oR")
+            assert resident.id is not None
+            assert len(await requests.of_resident(session=session, resident_id=resident.id)) == 1
+        assert (await c.request(1)).status != Status.OPEN
