@@ -109,3 +109,19 @@ async def test_not_knowing_the_compound_in_dialect_sends_the_request_not_a_new_o
             assert resident.id is not None
             assert len(await requests.of_resident(session=session, resident_id=resident.id)) == 1
         assert (await c.request(1)).status != Status.OPEN
+
+
+async def test_assigning_a_paused_volunteer_tells_the_worker_they_paused(
+    sqlite_url: str, parser: Any
+) -> None:
+    # Regression: 派单 to a volunteer who had said 暂停接单 answered only 已把 #1 派给…,
+    # so the worker counted on someone who had said they were away.
+    async with community(sqlite_url, parser) as c:
+        await c.volunteer("oV1", "王芳", ["repair"])
+        await c.say("oV1", "暂停接单")
+        assert "社区工作人员" in await c.say("oR", "阳光花园3号楼，家里灯坏了找人修一下")
+        reply = await c.say(ADMIN, "派单 #1 王芳")
+        assert "派给志愿者王芳" in reply and "暂停接单" in reply
+        await c.say("oV1", "恢复接单")
+        await c.say("oR2", "阳光花园3号楼，家里水管漏了找人修一下")
+        assert "暂停" not in await c.say(ADMIN, "派单 #2 王芳")
