@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import Enum
 from typing import Any
 
@@ -46,6 +47,7 @@ DONT_KNOW = (
     "唔知",
 )
 PROGRESS_LINES = 10  # requests listed by 进度, newest first
+RECENTLY_CANCELLED = timedelta(hours=1)  # 取消 again this soon after is a change of mind
 
 
 class RequestFlow(Enum):
@@ -302,9 +304,23 @@ async def _own_request(
             if request.id == number:
                 return request
         return f"没有找到您的求助 #{number}。回复“进度”看看您的求助。"
-    return texts.only_one(
-        mine, none="您目前没有进行中的求助。", several="您有几条求助", example="取消 #{n}"
+    if not mine:
+        return await _nothing_to_cancel(ctx, user)
+    return texts.only_one(mine, none="", several="您有几条求助", example="取消 #{n}")
+
+
+async def _nothing_to_cancel(ctx: Ctx, user: User) -> str:
+    """取消 with nothing active: someone changing their mind right after cancelling (算了还是
+    不取消了) is told how to get help again, not just that nothing is open."""
+    last = await requests.of_resident(
+        session=ctx.session, resident_id=_id(user), statuses=(Status.CANCELLED,), limit=1
     )
+    if last and last[0].closed_at and last[0].closed_at >= ctx.now - RECENTLY_CANCELLED:
+        return (
+            f"求助 #{last[0].id} 已经取消了。还需要帮忙的话，直接再说一次您的需要，"
+            "我马上重新为您安排。"
+        )
+    return "您目前没有进行中的求助，不用取消。需要帮忙时直接告诉我就行。"
 
 
 def _understood(ctx: Ctx, request: HelpRequest, location: Location) -> str:

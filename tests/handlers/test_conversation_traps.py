@@ -125,3 +125,15 @@ async def test_assigning_a_paused_volunteer_tells_the_worker_they_paused(
         await c.say("oV1", "恢复接单")
         await c.say("oR2", "阳光花园3号楼，家里水管漏了找人修一下")
         assert "暂停" not in await c.say(ADMIN, "派单 #2 王芳")
+
+
+async def test_changing_ones_mind_after_cancelling_says_how_to_ask_again(
+    sqlite_url: str, parser: Any
+) -> None:
+    # Regression: 算了还是不取消了 right after 取消 got only 您目前没有进行中的求助。
+    async with community(sqlite_url, parser) as c:
+        await c.say("oR", "阳光花园3号楼，帮我取个快递")
+        assert "已取消" in await c.say("oR", "取消")
+        reply = await c.say("oR", "算了还是不取消了")
+        assert "#1 已经取消了" in reply and "再说一次您的需要" in reply
+        assert "不用取消" in await c.say("oNew", "取消")
