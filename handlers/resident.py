@@ -48,6 +48,12 @@ DONT_KNOW = (
 )
 PROGRESS_LINES = 10  # requests listed by 进度, newest first
 RECENTLY_CANCELLED = timedelta(hours=1)  # 取消 again this soon after is a change of mind
+# The characters of a plea with nothing else in it (帮帮我, 能帮我一下吗, 求求你们帮个忙).
+PLEA_WORDS = frozenset("帮忙我你您们他她谁能可以请求一下个点吗嘛呀啊吧呢了哦")
+ASK_THE_NEED = (
+    "好的，请说说需要帮什么忙：什么事、什么时间、在哪里，"
+    "比如“明天上午帮我买点菜”“家里水管漏水了”。情况紧急的话请直接拨打 120 或 110。"
+)
 
 
 class RequestFlow(Enum):
@@ -58,6 +64,8 @@ class RequestFlow(Enum):
 
 @router.text("request_help")
 async def ask_for_help(ctx: Ctx, msg: Inbound, parse: Parse, user: User) -> str:
+    if _plea_only(parse, msg.text or ""):
+        return ASK_THE_NEED
     for_self = parse.beneficiary is None
     location = await locate(ctx, user, parse, for_self=for_self)
     data = NewRequest(
@@ -321,6 +329,17 @@ async def _nothing_to_cancel(ctx: Ctx, user: User) -> str:
             "我马上重新为您安排。"
         )
     return "您目前没有进行中的求助，不用取消。需要帮忙时直接告诉我就行。"
+
+
+def _plea_only(parse: Parse, text: str) -> bool:
+    """帮帮我, 谁能帮帮我啊: a plea that says nothing of what is needed, when, where or for
+    whom. Stored, it became a request of category 其他 that volunteers could not act on, and
+    the need, written next, a second one."""
+    if parse.urgency == "emergency" or parse.category not in (None, "other"):
+        return False
+    if parse.when or parse.where or parse.beneficiary or parse.compound or parse.phone:
+        return False
+    return all(ch in PLEA_WORDS or not ch.isalnum() for ch in text)
 
 
 def _understood(ctx: Ctx, request: HelpRequest, location: Location) -> str:

@@ -137,3 +137,18 @@ async def test_changing_ones_mind_after_cancelling_says_how_to_ask_again(
         reply = await c.say("oR", "算了还是不取消了")
         assert "#1 已经取消了" in reply and "再说一次您的需要" in reply
         assert "不用取消" in await c.say("oNew", "取消")
+
+
+async def test_a_plea_with_no_need_in_it_asks_what_is_needed(sqlite_url: str, parser: Any) -> None:
+    # Regression: 帮帮我 became request #1 (其他, 需要：帮帮我), escalated to the workers, and
+    # the need written next a second request.
+    async with community(sqlite_url, parser) as c:
+        await c.volunteer("oV1", "王芳", ["errand"])
+        for plea in ("帮帮我", "谁能帮帮我啊", "能帮我一下吗？"):
+            reply = await c.say("oR", plea)
+            assert "#1" not in reply and "需要帮什么忙" in reply, plea
+        assert not await c.told(ADMIN)
+        reply = await c.say("oR", "阳光花园3号楼，帮我买点菜")
+        assert "编号 #1（跑腿）" in reply
+        assert "编号 #2" in await c.say("oR", "帮我遛狗")  # a need, however short
+        assert "情况紧急" in await c.say("oR2", "救救我")  # an emergency always goes out
