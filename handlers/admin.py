@@ -77,15 +77,20 @@ async def assign_named(ctx: Ctx, where: Scope, number: int, name: str, *, actor:
     helper = await users.by_id(session=ctx.session, user_id=volunteer.user_id)
     reached = await assignment.reachable_now(ctx, [helper])
     await ctx.notify(helper.openid, "社区为您指派了一个任务：\n" + details)
-    done = f"已把 #{number} 派给志愿者{volunteer.name}，并通知了居民。"
-    if helper.openid in reached:
-        return Assigned(True, done)
-    # The worker is told what really happened: the notice waits until the volunteer writes.
-    call = f"请打电话通知本人：{volunteer.phone}。" if volunteer.phone else "请当面或电话通知本人。"
-    return Assigned(
-        True,
-        f"{done}\n志愿者{volunteer.name}现在收不到公众号的消息（超过48小时没有发消息），{call}",
-    )
+    lines = [f"已把 #{number} 派给志愿者{volunteer.name}，并通知了居民。"]
+    if volunteer.paused:  # the worker may mean it, but should know they said they were away
+        lines.append(f"志愿者{volunteer.name}目前暂停接单，请和本人确认能去。")
+    if helper.openid not in reached:
+        # The worker is told what really happened: the notice waits until the volunteer writes.
+        call = (
+            f"请打电话通知本人：{volunteer.phone}。"
+            if volunteer.phone
+            else "请当面或电话通知本人。"
+        )
+        lines.append(
+            f"志愿者{volunteer.name}现在收不到公众号的消息（超过48小时没有发消息），{call}"
+        )
+    return Assigned(True, "\n".join(lines))
 
 
 @router.text(command=("派单",), role=ADMIN)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import Enum
 from typing import Any
 
@@ -28,9 +29,31 @@ from storage.requests import ACTIVE, NewRequest
 
 router = Router("resident")
 
-# Answers that mean "I can't say where": the request goes out with what is known.
-DONT_KNOW = ("不知道", "不清楚", "不方便", "跳过", "算了")
+# Answers that mean "I can't say where": the request goes out with what is known. Dialect
+# and elderly ways of saying it too (不晓得, 记不清): read as a new need, they once left the
+# request unplaced and made a second one out of the answer.
+DONT_KNOW = (
+    "不知道",
+    "不清楚",
+    "不方便",
+    "跳过",
+    "算了",
+    "不晓得",
+    "晓不得",
+    "不记得",
+    "记不得",
+    "记不清",
+    "忘了",
+    "唔知",
+)
 PROGRESS_LINES = 10  # requests listed by 进度, newest first
+RECENTLY_CANCELLED = timedelta(hours=1)  # 取消 again this soon after is a change of mind
+# The characters of a plea with nothing else in it (帮帮我, 能帮我一下吗, 求求你们帮个忙).
+PLEA_WORDS = frozenset("帮忙我你您们他她谁能可以请求一下个点吗嘛呀啊吧呢了哦")
+ASK_THE_NEED = (
+    "好的，请说说需要帮什么忙：什么事、什么时间、在哪里，"
+    "比如“明天上午帮我买点菜”“家里水管漏水了”。情况紧急的话请直接拨打 120 或 110。"
+)
 
 
 class RequestFlow(Enum):
@@ -41,6 +64,8 @@ class RequestFlow(Enum):
 
 @router.text("request_help")
 async def ask_for_help(ctx: Ctx, msg: Inbound, parse: Parse, user: User) -> str:
+    if _plea_only(parse, msg.text or ""):
+        return ASK_THE_NEED
     for_self = parse.beneficiary is None
     location = await locate(ctx, user, parse, for_self=for_self)
     data = NewRequest(
@@ -287,9 +312,34 @@ async def _own_request(
             if request.id == number:
                 return request
         return f"没有找到您的求助 #{number}。回复“进度”看看您的求助。"
-    return texts.only_one(
-        mine, none="您目前没有进行中的求助。", several="您有几条求助", example="取消 #{n}"
+    if not mine:
+        return await _nothing_to_cancel(ctx, user)
+    return texts.only_one(mine, none="", several="您有几条求助", example="取消 #{n}")
+
+
+async def _nothing_to_cancel(ctx: Ctx, user: User) -> str:
+    """取消 with nothing active: someone changing their mind right after cancelling (算了还是
+    不取消了) is told how to get help again, not just that nothing is open."""
+    last = await requests.of_resident(
+        session=ctx.session, resident_id=_id(user), statuses=(Status.CANCELLED,), limit=1
     )
+    if last and last[0].closed_at and last[0].closed_at >= ctx.now - RECENTLY_CANCELLED:
+        return (
+            f"求助 #{last[0].id} 已经取消了。还需要帮忙的话，直接再说一次您的需要，"
+            "我马上重新为您安排。"
+        )
+    return "您目前没有进行中的求助，不用取消。需要帮忙时直接告诉我就行。"
+
+
+def _plea_only(parse: Parse, text: str) -> bool:
+    """帮帮我, 谁能帮帮我啊: a plea that says nothing of what is needed, when, where or for
+    whom. Stored, it became a request of category 其他 that volunteers could not act on, and
+    the need, written next, a second one."""
+    if parse.urgency == "emergency" or parse.category not in (None, "other"):
+        return False
+    if parse.when or parse.where or parse.beneficiary or parse.compound or parse.phone:
+        return False
+    return all(ch in PLEA_WORDS or not ch.isalnum() for ch in text)
 
 
 def _understood(ctx: Ctx, request: HelpRequest, location: Location) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage import users, volunteers
+from storage import requests, users, volunteers
+from storage.models import Status
 from tests.handlers.community import ADMIN, community
 
 
@@ -91,3 +92,63 @@ async def test_words_for_the_helper_are_relayed_while_a_place_question_waits(
         await c.say("oV1", "接单")
         assert "几号楼" in await c.say("oR", "帮我妈去药店买点降压药")
         assert "已转给志愿者王芳" in await c.say("oR", "我到楼下了")
+
+
+async def test_not_knowing_the_compound_in_dialect_sends_the_request_not_a_new_one(
+    sqlite_url: str, parser: Any
+) -> None:
+    # Regression: 我也不晓得叫啥子小区 was read as a new request (#2, 助医) that took the
+    # place given next, while the real one (#1) stayed unplaced.
+    async with community(sqlite_url, parser) as c:
+        await c.volunteer("oV1", "王芳", ["repair"])
+        assert "哪个小区" in await c.say("oR", "我家水龙头坏了一直滴水能不能找个师傅来看看")
+        reply = await c.say("oR", "我也不晓得叫啥子小区")
+        assert "#2" not in reply and "好的" in reply
+        async with c.db.transaction() as session:
+            resident = await users.get(session=session, openid="oR")
+            assert resident.id is not None
+            assert len(await requests.of_resident(session=session, resident_id=resident.id)) == 1
+        assert (await c.request(1)).status != Status.OPEN
+
+
+async def test_assigning_a_paused_volunteer_tells_the_worker_they_paused(
+    sqlite_url: str, parser: Any
+) -> None:
+    # Regression: 派单 to a volunteer who had said 暂停接单 answered only 已把 #1 派给…,
+    # so the worker counted on someone who had said they were away.
+    async with community(sqlite_url, parser) as c:
+        await c.volunteer("oV1", "王芳", ["repair"])
+        await c.say("oV1", "暂停接单")
+        assert "社区工作人员" in await c.say("oR", "阳光花园3号楼，家里灯坏了找人修一下")
+        reply = await c.say(ADMIN, "派单 #1 王芳")
+        assert "派给志愿者王芳" in reply and "暂停接单" in reply
+        await c.say("oV1", "恢复接单")
+        await c.say("oR2", "阳光花园3号楼，家里水管漏了找人修一下")
+        assert "暂停" not in await c.say(ADMIN, "派单 #2 王芳")
+
+
+async def test_changing_ones_mind_after_cancelling_says_how_to_ask_again(
+    sqlite_url: str, parser: Any
+) -> None:
+    # Regression: 算了还是不取消了 right after 取消 got only 您目前没有进行中的求助。
+    async with community(sqlite_url, parser) as c:
+        await c.say("oR", "阳光花园3号楼，帮我取个快递")
+        assert "已取消" in await c.say("oR", "取消")
+        reply = await c.say("oR", "算了还是不取消了")
+        assert "#1 已经取消了" in reply and "再说一次您的需要" in reply
+        assert "不用取消" in await c.say("oNew", "取消")
+
+
+async def test_a_plea_with_no_need_in_it_asks_what_is_needed(sqlite_url: str, parser: Any) -> None:
+    # Regression: 帮帮我 became request #1 (其他, 需要：帮帮我), escalated to the workers, and
+    # the need written next a second request.
+    async with community(sqlite_url, parser) as c:
+        await c.volunteer("oV1", "王芳", ["errand"])
+        for plea in ("帮帮我", "谁能帮帮我啊", "能帮我一下吗？"):
+            reply = await c.say("oR", plea)
+            assert "#1" not in reply and "需要帮什么忙" in reply, plea
+        assert not await c.told(ADMIN)
+        reply = await c.say("oR", "阳光花园3号楼，帮我买点菜")
+        assert "编号 #1（跑腿）" in reply
+        assert "编号 #2" in await c.say("oR", "帮我遛狗")  # a need, however short
+        assert "情况紧急" in await c.say("oR2", "救救我")  # an emergency always goes out

@@ -24,13 +24,20 @@ PALETTE = (
 )
 
 
+def _steps(top: float) -> int:
+    """Grid intervals that land on whole numbers: five for a top of 5 (the score's scale;
+    quarters of it once read 0 1 2 4 5), else four (_nice makes tops that four divide)."""
+    return 5 if top % 4 and top % 5 == 0 else 4
+
+
 def _frame(top: float, title: str, body: list[str], legend: str = "") -> Markup:
     plot = HEIGHT - BOTTOM - TOP
     grid = []
-    for step in range(5):
-        value = top * step / 4
-        y = HEIGHT - BOTTOM - plot * step / 4
-        shown = f"{value:.0f}" if top >= 4 or value == int(value) else f"{value:.1f}"
+    steps = _steps(top)
+    for step in range(steps + 1):
+        value = top * step / steps
+        y = HEIGHT - BOTTOM - plot * step / steps
+        shown = f"{value:.0f}" if value == int(value) else f"{value:.1f}"
         grid.append(
             f'<line x1="{LEFT}" x2="{WIDTH}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
             f'<text x="{LEFT - 4}" y="{y + 3:.1f}" class="axis" text-anchor="end">{shown}</text>'
@@ -43,8 +50,8 @@ def _frame(top: float, title: str, body: list[str], legend: str = "") -> Markup:
 
 
 def _nice(top: float) -> float:
-    if top <= 0:
-        return 1
+    if top <= 0:  # an empty chart: whole numbers on its axis all the same
+        return 4
     for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000):
         if top <= step * 4:
             return step * 4

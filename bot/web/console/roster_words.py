@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 
 from bot.roster.formats import REQUIRED
+from nlp import CATEGORIES
+from storage.availability import WORDS
 
 COLUMNS = {
     "openid": "openid",
@@ -21,8 +23,18 @@ COLUMNS = {
 }
 
 
+# What a worker may write instead, so that a refused cell says how to put it right.
+SKILL_NAMES = "、".join(CATEGORIES.values())
+SLOT_NAMES = "、".join(word for word in WORDS if not word.isascii())
+
+
 def _column(match: re.Match[str]) -> str:
     return COLUMNS.get(match["c"], match["c"])
+
+
+def _quoted(names: str) -> str:
+    """'"修水管", "cooking"' as “修水管”、“cooking”."""
+    return "、".join(f"“{name}”" for name in re.findall(r'"([^"]*)"', names))
 
 
 REASONS: list[tuple[re.Pattern[str], str | object]] = [
@@ -44,8 +56,14 @@ REASONS: list[tuple[re.Pattern[str], str | object]] = [
         lambda m: f"{_column(m)}超过 {m['n']} 个字",
     ),
     (re.compile(r"malformed phone.*"), "手机号格式不对（应为 13-19 开头的 11 位数字）"),
-    (re.compile(r'unknown availability "(.*)"'), r"不认识的服务时间“\1”"),
-    (re.compile(r"unknown skill (.*)"), r"不认识的技能 \1"),
+    (
+        re.compile(r'unknown availability "(.*)"'),
+        lambda m: f"不认识的服务时间“{m[1]}”（可填：{SLOT_NAMES}，用“|”分隔）",
+    ),
+    (
+        re.compile(r"unknown skill (.*)"),
+        lambda m: f"不认识的技能{_quoted(m[1])}（可填：{SKILL_NAMES}，用“|”分隔）",
+    ),
     (re.compile(r"this is an Excel workbook.*"), "这是 Excel 文件：请先“另存为 CSV”再导入"),
     (re.compile(r"not a CSV text file"), "这不是 CSV 文本文件"),
     (re.compile(r"not UTF-8 or GBK text"), "文件编码无法识别（应为 UTF-8 或 GBK）"),
