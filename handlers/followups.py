@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.config import Config
 from bot.core.context import Ctx, Notifier
-from handlers import assignment, texts
+from handlers import assignment, resident, texts
 from storage import accounts, relevance, requests, scheduled, scope, users, volunteers
 from storage.db import Database
 from storage.followups import (
@@ -71,6 +71,10 @@ async def _widen(ctx: Ctx, request: HelpRequest) -> None:
 
 
 async def _route_open(ctx: Ctx, request: HelpRequest) -> None:
+    if request.category == "other" and resident.bare_plea(request.text or ""):
+        # 帮帮我 and no answer to "what for?": a worker calls; volunteers could only guess.
+        await assignment.escalate(ctx, request, reason=resident.UNSAID_NEED)
+        return
     await assignment.offer(ctx, request)
 
 

@@ -51,21 +51,35 @@ RECENTLY_CANCELLED = timedelta(hours=1)  # 取消 again this soon after is a cha
 # The characters of a plea with nothing else in it (帮帮我, 能帮我一下吗, 求求你们帮个忙).
 PLEA_WORDS = frozenset("帮忙我你您们他她谁能可以请求一下个点吗嘛呀啊吧呢了哦")
 ASK_THE_NEED = (
-    "好的，请说说需要帮什么忙：什么事、什么时间、在哪里，"
-    "比如“明天上午帮我买点菜”“家里水管漏水了”。情况紧急的话请直接拨打 120 或 110。"
+    "请说说需要帮什么忙：什么事、什么时间、在哪里，比如“明天上午帮我买点菜”“家里水管漏水了”。"
+    "情况紧急的话请直接拨打 120 或 110。不方便打字的话不用回复，社区工作人员会联系您。"
 )
+# A bare plea unanswered: the workers are asked to call, not volunteers to guess.
+UNSAID_NEED = "居民只说了需要帮忙，没说是什么事，请电话联系"
+# Answers to "what for?" that say they cannot say it.
+CANNOT_SAY = ("不知道", "说不清", "说不出", "不晓得", "不会打字", "讲不清")
 
 
 class RequestFlow(Enum):
-    """A request waiting for its place: PLACE → (routed)."""
+    """A request waiting for its place: PLACE → (routed); or for what it is for (a bare
+    帮帮我): NEED → (PLACE →) (routed)."""
 
     PLACE = "place"
+    NEED = "need"
 
 
 @router.text("request_help")
 async def ask_for_help(ctx: Ctx, msg: Inbound, parse: Parse, user: User) -> str:
     if _plea_only(parse, msg.text or ""):
-        return ASK_THE_NEED
+        return await _ask_the_need(ctx, msg, parse, user)
+    return await _take_request(ctx, msg, parse, user)
+
+
+async def _take_request(
+    ctx: Ctx, msg: Inbound, parse: Parse, user: User, *, into: HelpRequest | None = None
+) -> str:
+    """Store and route what the resident asked for; `into` a request stored before its need
+    was said (NEED), which then takes it, keeping its number."""
     for_self = parse.beneficiary is None
     location = await locate(ctx, user, parse, for_self=for_self)
     data = NewRequest(
@@ -93,13 +107,18 @@ async def ask_for_help(ctx: Ctx, msg: Inbound, parse: Parse, user: User) -> str:
         user.phone = parse.phone
     if for_self and not location.missing:
         await remember_home(ctx, user, location)
-    request = await requests.create(
-        session=ctx.session,
-        resident_id=_id(user),
-        actor=msg.openid,
-        data=data,
-        **(planned.born(ctx.now) if routing else {}),
-    )
+    if into is None:
+        request = await requests.create(
+            session=ctx.session,
+            resident_id=_id(user),
+            actor=msg.openid,
+            data=data,
+            **(planned.born(ctx.now) if routing else {}),
+        )
+    else:
+        request = await requests.describe(
+            session=ctx.session, request=into, data=data, actor=msg.openid
+        )
     lines = []
     if emergency:
         lines.append(texts.emergency_advice(request.category, request.text or ""))
@@ -108,7 +127,7 @@ async def ask_for_help(ctx: Ctx, msg: Inbound, parse: Parse, user: User) -> str:
         )
     lines.append(_understood(ctx, request, location))
     if routing:
-        routed = await assignment.carry_out(ctx, request, place, planned, created=True)
+        routed = await assignment.carry_out(ctx, request, place, planned, created=into is None)
         lines.append(_routed_text(routed, emergency=emergency))
     if location.missing:
         asked: dict[str, Any] = {"number": request.id, "for_self": for_self}
@@ -123,6 +142,54 @@ async def ask_for_help(ctx: Ctx, msg: Inbound, parse: Parse, user: User) -> str:
             choices_question(close, True) if close else _place_question(location.missing, for_self)
         )
     return "\n".join(lines)
+
+
+async def _ask_the_need(ctx: Ctx, msg: Inbound, parse: Parse, user: User) -> str:
+    """帮帮我 and nothing more: stored (so that silence still reaches a worker, see
+    followups.left_open), asked what for, and routed once the resident says it."""
+    location = await locate(ctx, user, parse, for_self=True)
+    data = NewRequest(
+        category="other",
+        urgency="normal",
+        text=msg.text or "",
+        compound_id=location.place.compound_id if location.place else None,
+        building=location.building,
+        unit=location.unit,
+        room=location.room,
+    )
+    request = await requests.create(
+        session=ctx.session, resident_id=_id(user), actor=msg.openid, data=data
+    )
+    await dialog.ask(ctx, user, RequestFlow.NEED, {"number": request.id})
+    return f"好的，您的求助编号 #{request.id}。{ASK_THE_NEED}"
+
+
+@router.state(RequestFlow.NEED)
+async def need_answer(
+    ctx: Ctx, msg: Inbound, parse: Parse | None, user: User, dialog_data: dict[str, Any]
+) -> Any:
+    try:
+        request = await requests.get(session=ctx.session, number=int(dialog_data["number"]))
+    except NotFound:  # erased meanwhile: nothing to ask about any more
+        await dialog.finish(ctx, user)
+        return PASS
+    if request.status != Status.OPEN or parse is None:
+        if request.status != Status.OPEN:  # cancelled, or already with the workers
+            await dialog.finish(ctx, user)
+        return PASS
+    text = (msg.text or "").strip()
+    if (parse.intent == "request_help" and _plea_only(parse, text)) or any(
+        word in text for word in CANNOT_SAY
+    ):
+        # Asked and still no need said: a person should call.
+        await dialog.finish(ctx, user)
+        await assignment.escalate(ctx, request, reason=UNSAID_NEED)
+        return "好的，已请社区工作人员尽快联系您。情况紧急的话请直接拨打 120 或 110。"
+    if parse.intent not in ("request_help", "unknown"):
+        return PASS  # 进度, 你好, a command: done as always, the question still waits
+    await dialog.finish(ctx, user)
+    # What they answer is the need, whatever the parser made of it on its own (买菜).
+    return await _take_request(ctx, msg, parse._replace(intent="request_help"), user, into=request)
 
 
 @router.state(RequestFlow.PLACE)
@@ -333,12 +400,17 @@ async def _nothing_to_cancel(ctx: Ctx, user: User) -> str:
 
 def _plea_only(parse: Parse, text: str) -> bool:
     """帮帮我, 谁能帮帮我啊: a plea that says nothing of what is needed, when, where or for
-    whom. Stored, it became a request of category 其他 that volunteers could not act on, and
-    the need, written next, a second one."""
+    whom. Routed as it is, it became a request of category 其他 that volunteers could not act
+    on, and the need, written next, a second one."""
     if parse.urgency == "emergency" or parse.category not in (None, "other"):
         return False
     if parse.when or parse.where or parse.beneficiary or parse.compound or parse.phone:
         return False
+    return bare_plea(text)
+
+
+def bare_plea(text: str) -> bool:
+    """Whether `text` is only a plea's words (帮帮我, 能帮我一下吗), no need in it."""
     return all(ch in PLEA_WORDS or not ch.isalnum() for ch in text)
 
 

@@ -83,6 +83,31 @@ async def create(
     return request
 
 
+async def describe(
+    *, session: AsyncSession, request: HelpRequest, data: NewRequest, actor: str
+) -> HelpRequest:
+    """Give a request stored before its need was said (帮帮我, then what for) what the
+    resident asked for, keeping its number: its text becomes both messages, one after the
+    other. Only while it is still open (nobody asked yet), or raise Conflict."""
+    assert request.id is not None
+    values = {**asdict(data), "text": f"{request.text}；{data.text}" if request.text else data.text}
+    row = (
+        await session.execute(
+            update(_TABLE)
+            .where(_TABLE.c.id == request.id, _TABLE.c.status == Status.OPEN)
+            .values(**values)
+            .returning(*_TABLE.c)
+        )
+    ).one_or_none()
+    if row is None:
+        await session.refresh(request)
+        raise Conflict(f"#{request.id} is {request.status}, not open")
+    for name, value in row._mapping.items():
+        set_committed_value(request, name, value)
+    await add_event(session=session, request=request, actor=actor, kind="described")
+    return request
+
+
 async def get(*, session: AsyncSession, number: int) -> HelpRequest:
     """The request #number."""
     request = await session.get(HelpRequest, number)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from bot.web.keys import CONFIG
+from handlers import followups
 from storage import requests, users, volunteers
 from storage.models import Status
+from storage.types import utcnow
 from tests.handlers.community import ADMIN, community
 
 
@@ -143,12 +147,43 @@ async def test_a_plea_with_no_need_in_it_asks_what_is_needed(sqlite_url: str, pa
     # Regression: 帮帮我 became request #1 (其他, 需要：帮帮我), escalated to the workers, and
     # the need written next a second request.
     async with community(sqlite_url, parser) as c:
-        await c.volunteer("oV1", "王芳", ["errand"])
-        for plea in ("帮帮我", "谁能帮帮我啊", "能帮我一下吗？"):
-            reply = await c.say("oR", plea)
-            assert "#1" not in reply and "需要帮什么忙" in reply, plea
-        assert not await c.told(ADMIN)
+        await c.volunteer("oV1", "王芳", ["errand", "other"])
+        reply = await c.say("oR", "帮帮我")
+        assert "#1" in reply and "需要帮什么忙" in reply and "120" in reply
+        assert (await c.request(1)).status == Status.OPEN and not await c.told(ADMIN)
         reply = await c.say("oR", "阳光花园3号楼，帮我买点菜")
-        assert "编号 #1（跑腿）" in reply
+        assert "编号 #1（跑腿）" in reply  # the same request, now with its need
+        request = await c.request(1)
+        assert request.status == Status.OFFERED and request.category == "errand"
+        assert request.text == "帮帮我；阳光花园3号楼，帮我买点菜"
+        assert "described" in [e.kind for e in await c.history(1)]
+        assert len(await c.told("oV1")) == 1 and not await c.told(ADMIN)
         assert "编号 #2" in await c.say("oR", "帮我遛狗")  # a need, however short
         assert "情况紧急" in await c.say("oR2", "救救我")  # an emergency always goes out
+
+
+async def test_a_plea_again_instead_of_the_need_asks_a_worker_to_call(
+    sqlite_url: str, parser: Any
+) -> None:
+    async with community(sqlite_url, parser) as c:
+        await c.volunteer("oV1", "王芳", ["errand", "other"])
+        for plea in ("谁能帮帮我啊", "能帮我一下吗？"):
+            await c.say("oR", plea)
+        assert (await c.request(1)).status == Status.ESCALATED
+        [whistle] = await c.told(ADMIN)
+        assert "#1" in whistle and "没说是什么事" in whistle
+        assert not await c.told("oV1")  # volunteers are not asked to guess
+
+
+async def test_a_plea_nobody_answers_reaches_a_worker_after_the_offer_timeout(
+    sqlite_url: str, parser: Any
+) -> None:
+    async with community(sqlite_url, parser) as c:
+        await c.volunteer("oV1", "王芳", ["errand", "other"])
+        await c.say("oR", "帮帮我")
+        assert (await c.request(1)).status == Status.OPEN
+        later = utcnow() + timedelta(minutes=11)
+        await followups.sweep(c.db, c.server.app[CONFIG], later)
+        assert (await c.request(1)).status == Status.ESCALATED
+        assert any("没说是什么事" in text for text in await c.told(ADMIN))
+        assert not await c.told("oV1")

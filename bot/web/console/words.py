@@ -34,6 +34,7 @@ EVENTS: dict[str, str] = {
     "closed": "结束",
     "auto_closed": "自动结束",
     "located": "补充地点",
+    "described": "补充需要",
     "cancelled": "居民取消",
     "expired": "过期",
     "escalated": "社区吹哨",
