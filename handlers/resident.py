@@ -415,7 +415,11 @@ def bare_plea(text: str) -> bool:
 
 
 def _understood(ctx: Ctx, request: HelpRequest, location: Location) -> str:
-    who = f"您为{request.beneficiary}发的" if request.beneficiary else "您的"
+    who = (
+        f"您为{texts.for_whom(request.beneficiary, whose='您')}发的"
+        if request.beneficiary
+        else "您的"
+    )
     return (
         f"收到{who}求助，编号 #{request.id}（{texts.category_name(request.category)}）。\n"
         f"时间：{texts.when_text(request, ctx.tz, ctx.local_now)}；"

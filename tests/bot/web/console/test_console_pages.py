@@ -31,6 +31,16 @@ async def test_every_page_renders_for_a_worker_with_data(db_url: str, parser: An
             assert "王芳" in await (await client.get(s.url + "/volunteers")).text()
 
 
+async def test_a_request_for_my_mum_shows_the_requesters_mother_not_my_mum(
+    sqlite_url: str, parser: Any
+) -> None:
+    async with site(sqlite_url, parser) as s:
+        number = await s.ask("oR1", "阳光花园", "帮我妈买点菜", beneficiary="我妈")
+        async with s.logged_in("east") as client:
+            page = await (await client.get(f"{s.url}/requests/{number}")).text()
+        assert "<dt>受助人</dt><dd>求助人的母亲</dd>" in page and "（为我妈）" not in page
+
+
 async def test_assign_from_the_board_gives_the_request_to_the_volunteer(
     db_url: str, parser: Any
 ) -> None:
