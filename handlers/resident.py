@@ -46,6 +46,9 @@ DONT_KNOW = (
     "忘了",
     "唔知",
 )
+# Whose volunteers were told when the place is unknown and routing stood a compound in:
+# not the resident's 本小区, only the community's (or the street's).
+UNPLACED_TIER_NAMES = ("社区", "社区", "街道")
 PROGRESS_LINES = 10  # requests listed by 进度, newest first
 RECENTLY_CANCELLED = timedelta(hours=1)  # 取消 again this soon after is a change of mind
 # The characters of a plea with nothing else in it (帮帮我, 能帮我一下吗, 求求你们帮个忙).
@@ -128,7 +131,8 @@ async def _take_request(
     lines.append(_understood(ctx, request, location))
     if routing:
         routed = await assignment.carry_out(ctx, request, place, planned, created=into is None)
-        lines.append(_routed_text(routed, emergency=emergency))
+        placed = location.place is not None
+        lines.append(_routed_text(routed, placed=placed, emergency=emergency))
     if location.missing:
         asked: dict[str, Any] = {"number": request.id, "for_self": for_self}
         close: list[Place] = []
@@ -249,7 +253,8 @@ async def place_answer(
     if request.status == Status.OFFERED:
         return f"好的，已记下：{texts.place_text(_compound(location), request, private=True)}。"
     routed = await assignment.offer(ctx, request)
-    return f"好的，{texts.place_text(_compound(location), request, private=True)}。{_routed_text(routed)}"
+    told = _routed_text(routed, placed=location.place is not None)
+    return f"好的，{texts.place_text(_compound(location), request, private=True)}。{told}"
 
 
 async def _ask_again(
@@ -434,13 +439,16 @@ def _place_question(missing: list[str], for_self: bool) -> str:
     return f"请问{whose}住几号楼？直接回复楼号就行，例如“3号楼”。"
 
 
-def _routed_text(routed: assignment.Routed, *, emergency: bool = False) -> str:
-    """What really happened: volunteers are counted only when an offer reaches them now."""
+def _routed_text(routed: assignment.Routed, *, placed: bool, emergency: bool = False) -> str:
+    """What really happened: volunteers are counted only when an offer reaches them now, and
+    are the resident's own (本小区) only when the place is known (`placed`), not stood in
+    for by assignment.fallback_place."""
     if routed.escalated or not routed.offered:
         if emergency:
             return "已通知社区值班人员，他们会尽快联系您。"
         return "正在联系社区工作人员为您安排志愿者，有进展会马上告诉您。"
-    who = f"{assignment.TIER_NAMES[routed.tier or 0]}的 {routed.offered} 位志愿者"
+    names = assignment.TIER_NAMES if placed else UNPLACED_TIER_NAMES
+    who = f"{names[routed.tier or 0]}的 {routed.offered} 位志愿者"
     if emergency:
         who = f"社区值班人员和{who}"
     return f"已通知{who}，有人接单会马上告诉您。"

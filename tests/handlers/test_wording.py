@@ -52,3 +52,21 @@ def test_who_a_request_is_for_as_each_reader_says_it(
 ) -> None:
     assert for_whom(written, whose="您") == to_sender
     assert for_whom(written, whose="居民") == to_others
+
+
+async def test_volunteers_of_a_stand_in_compound_are_not_called_the_residents_own(
+    sqlite_url: str, parser: Any
+) -> None:
+    # Regression: 地点待确认, then 已通知本小区的 1 位志愿者: the compound was only the one
+    # routing falls back to, not the resident's, and the offer named it as the place.
+    async with community(sqlite_url, parser) as c:
+        await c.volunteer("oV1", "王芳", ["elderly", "medical", "errand"])
+        reply = await c.say("oR", "我家老人摔倒了起不来了")
+        assert "地点待确认" in reply and "社区的 1 位志愿者" in reply, reply
+        assert "本小区" not in reply
+        assert "地点：地点待确认" in (await c.told("oV1"))[-1]
+        assert "哪个小区" in await c.say("oR2", "帮我取个快递")
+        reply = await c.say("oR2", "不知道")
+        assert "已通知社区的" in reply and "本小区" not in reply, reply
+        # A known place still says whose volunteers they are.
+        assert "本小区的 1 位志愿者" in await c.say("oR3", "阳光花园3号楼，帮我取个快递")
