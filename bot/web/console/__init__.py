@@ -39,6 +39,7 @@ def create_console(config: Config) -> web.Application:
     )
     env.filters["local"] = lambda moment: words.local_time(moment, tz)
     # The resident's 我妈 is, to a worker reading the page, the 求助人's mother.
+    env.filters["hours"] = texts.hours  # minutes as chat says them: 0, 1.5 (小时)
     env.filters["for_whom"] = lambda beneficiary: texts.for_whom(beneficiary, whose="求助人")
     env.globals.update(
         STATUS=words.STATUS,

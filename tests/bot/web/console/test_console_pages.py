@@ -41,6 +41,27 @@ async def test_a_request_for_my_mum_shows_the_requesters_mother_not_my_mum(
         assert "<dt>受助人</dt><dd>求助人的母亲</dd>" in page and "（为我妈）" not in page
 
 
+async def test_volunteer_hours_read_as_chat_says_them(sqlite_url: str, parser: Any) -> None:
+    # Regression: chat said 0 小时 and the console 0.0 小时 for the same volunteer.
+    from sqlalchemy import update
+
+    from storage.models import Volunteer
+
+    async with site(sqlite_url, parser) as s:
+        await volunteer(s.db, "oV1", "王芳", EAST)
+        await volunteer(s.db, "oV2", "李强", EAST)
+        async with s.db.transaction() as session:
+            await session.execute(
+                update(Volunteer).where(Volunteer.name == "李强").values(minutes_credited=90)
+            )
+        assert "累计志愿时长 0 小时" in (await s.server.wechat.text("oV1", "我的时长")).content
+        async with s.logged_in("east") as client:
+            listed = await (await client.get(s.url + "/volunteers")).text()
+            reports = await (await client.get(s.url + "/reports")).text()
+        assert "完成 0 次 · 0 小时" in listed and "1.5 小时" in listed and ".0 小时" not in listed
+        assert "<td>李强</td><td>1.5</td>" in reports
+
+
 async def test_assign_from_the_board_gives_the_request_to_the_volunteer(
     db_url: str, parser: Any
 ) -> None:
