@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from enum import Enum
 from typing import Any
 
@@ -21,8 +20,8 @@ from handlers.places import (
     remember_home,
 )
 from nlp import Parse
-from storage import conversations, offers, org, relevance, requests, users, volunteers
-from storage.errors import Conflict, NotFound
+from storage import conversations, org, requests, volunteers
+from storage.errors import NotFound
 from storage.models import HelpRequest, Status, User
 from storage.org import Place
 from storage.requests import ACTIVE, NewRequest
@@ -50,7 +49,6 @@ DONT_KNOW = (
 # not the resident's 本小区, only the community's (or the street's).
 UNPLACED_TIER_NAMES = ("社区", "社区", "街道")
 PROGRESS_LINES = 10  # requests listed by 进度, newest first
-RECENTLY_CANCELLED = timedelta(hours=1)  # 取消 again this soon after is a change of mind
 # The characters of a plea with nothing else in it (帮帮我, 能帮我一下吗, 求求你们帮个忙).
 PLEA_WORDS = frozenset("帮忙我你您们他她谁能可以请求一下个点吗嘛呀啊吧呢了哦")
 ASK_THE_NEED = (
@@ -308,99 +306,6 @@ async def progress(ctx: Ctx, user: User) -> str:
     if any(r.status == Status.DONE for r in mine):
         lines.append("完成的求助请回复“评价 #编号 5分”（1-5分）。")
     return "\n".join(lines)
-
-
-@router.text("cancel_request", command=("取消",))
-async def cancel(ctx: Ctx, msg: Inbound, parse: Parse, user: User) -> str:
-    if users.dialog(user, ctx.now) is not None and not parse.task_ref:
-        mine = await requests.of_resident(session=ctx.session, resident_id=_id(user))
-        if not mine:  # 取消 in the middle of a question, with no request: the question goes
-            await dialog.finish(ctx, user)
-            return "好的，刚才的问题不用回答了。需要帮忙随时告诉我。"
-    chosen = await _own_request(ctx, user, parse, ACTIVE)
-    if isinstance(chosen, str):
-        return chosen
-    try:
-        await requests.transition(
-            session=ctx.session,
-            request=chosen,
-            allowed=ACTIVE,
-            to=Status.CANCELLED,
-            actor=msg.openid,
-            kind="cancelled",
-            closed_at=ctx.now,
-        )
-    except Conflict:
-        return f"求助 #{chosen.id} 已经{texts.STATUS_WORDS.get(chosen.status, chosen.status)}，无需取消。"
-    await _tell_volunteers_cancelled(ctx, chosen)
-    closed = f"\n{texts.conversation_closed(chosen)}" if chosen.volunteer_id is not None else ""
-    return f"好的，求助 #{chosen.id} 已取消。以后需要帮忙随时告诉我。{closed}"
-
-
-async def cancel_all(ctx: Ctx, user: User, *, actor: str) -> None:
-    """Cancel every active request of the user (before their data is erased)."""
-    for request in await requests.of_resident(session=ctx.session, resident_id=_id(user)):
-        await requests.transition(
-            session=ctx.session,
-            request=request,
-            allowed=ACTIVE,
-            to=Status.CANCELLED,
-            actor=actor,
-            kind="cancelled",
-            note="居民删除了个人信息",
-            closed_at=ctx.now,
-        )
-        await _tell_volunteers_cancelled(ctx, request)
-
-
-async def _tell_volunteers_cancelled(ctx: Ctx, request: HelpRequest) -> None:
-    assert request.id is not None
-    told = await offers.end(session=ctx.session, request_id=request.id, outcome="closed")
-    # The volunteer who accepted always hears of it, and their conversation with the resident
-    # ends; the ones only offered hear of it only if the offer reached them.
-    for volunteer_id in dict.fromkeys(told):
-        await ctx.notify(
-            await volunteers.openid_of(session=ctx.session, volunteer_id=volunteer_id),
-            f"居民已取消求助 #{request.id}，不用去了，谢谢您！",
-            request_id=request.id,
-            purpose=relevance.OFFER_NEWS,
-        )
-    if request.volunteer_id is not None:
-        await ctx.notify(
-            await volunteers.openid_of(session=ctx.session, volunteer_id=request.volunteer_id),
-            f"居民已取消求助 #{request.id}，不用去了，谢谢您！\n"
-            + texts.conversation_closed(request),
-        )
-
-
-async def _own_request(
-    ctx: Ctx, user: User, parse: Parse, statuses: tuple[str, ...]
-) -> HelpRequest | str:
-    """The sender's request the message names, or the only one in `statuses`; else a question."""
-    mine = await requests.of_resident(session=ctx.session, resident_id=_id(user), statuses=statuses)
-    if parse.task_ref:
-        number = int(parse.task_ref)
-        for request in mine:
-            if request.id == number:
-                return request
-        return f"没有找到您的求助 #{number}。回复“进度”看看您的求助。"
-    if not mine:
-        return await _nothing_to_cancel(ctx, user)
-    return texts.only_one(mine, none="", several="您有几条求助", example="取消 #{n}")
-
-
-async def _nothing_to_cancel(ctx: Ctx, user: User) -> str:
-    """取消 with nothing active: someone changing their mind right after cancelling (算了还是
-    不取消了) is told how to get help again, not just that nothing is open."""
-    last = await requests.of_resident(
-        session=ctx.session, resident_id=_id(user), statuses=(Status.CANCELLED,), limit=1
-    )
-    if last and last[0].closed_at and last[0].closed_at >= ctx.now - RECENTLY_CANCELLED:
-        return (
-            f"求助 #{last[0].id} 已经取消了。还需要帮忙的话，直接再说一次您的需要，"
-            "我马上重新为您安排。"
-        )
-    return "您目前没有进行中的求助，不用取消。需要帮忙时直接告诉我就行。"
 
 
 def _plea_only(parse: Parse, text: str) -> bool:
