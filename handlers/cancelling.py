@@ -75,18 +75,9 @@ async def confirm_cancel(ctx: Ctx, msg: Inbound, user: User, dialog_data: dict[s
 async def _cancelled(ctx: Ctx, chosen: HelpRequest, *, actor: str) -> str:
     """Cancel `chosen` and tell its volunteers; what the resident is told."""
     try:
-        await requests.transition(
-            session=ctx.session,
-            request=chosen,
-            allowed=ACTIVE,
-            to=Status.CANCELLED,
-            actor=actor,
-            kind="cancelled",
-            closed_at=ctx.now,
-        )
+        await _call_off(ctx, chosen, actor=actor)
     except Conflict:
         return f"求助 #{chosen.id} 已经{texts.STATUS_WORDS.get(chosen.status, chosen.status)}，无需取消。"
-    await _tell_volunteers_cancelled(ctx, chosen)
     closed = f"\n{texts.conversation_closed(chosen)}" if chosen.volunteer_id is not None else ""
     return f"好的，求助 #{chosen.id} 已取消。以后需要帮忙随时告诉我。{closed}"
 
@@ -94,17 +85,22 @@ async def _cancelled(ctx: Ctx, chosen: HelpRequest, *, actor: str) -> str:
 async def cancel_all(ctx: Ctx, user: User, *, actor: str) -> None:
     """Cancel every active request of the user (before their data is erased)."""
     for request in await requests.of_resident(session=ctx.session, resident_id=_id(user)):
-        await requests.transition(
-            session=ctx.session,
-            request=request,
-            allowed=ACTIVE,
-            to=Status.CANCELLED,
-            actor=actor,
-            kind="cancelled",
-            note="居民删除了个人信息",
-            closed_at=ctx.now,
-        )
-        await _tell_volunteers_cancelled(ctx, request)
+        await _call_off(ctx, request, actor=actor, note="居民删除了个人信息")
+
+
+async def _call_off(ctx: Ctx, request: HelpRequest, *, actor: str, note: str | None = None) -> None:
+    """Cancel an active request and tell its volunteers (Conflict when no longer active)."""
+    await requests.transition(
+        session=ctx.session,
+        request=request,
+        allowed=ACTIVE,
+        to=Status.CANCELLED,
+        actor=actor,
+        kind="cancelled",
+        note=note,
+        closed_at=ctx.now,
+    )
+    await _tell_volunteers_cancelled(ctx, request)
 
 
 async def _tell_volunteers_cancelled(ctx: Ctx, request: HelpRequest) -> None:
