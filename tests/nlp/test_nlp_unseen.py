@@ -231,3 +231,24 @@ def test_the_writer_locked_in(parse, text: str) -> None:
 def test_the_writer_locked_out_or_no_longer_locked_in(parse, text: str, urgency: str) -> None:
     intent, _category, found = _reading(parse, text)
     assert (intent, found) == ("request_help", urgency)
+
+
+# English and toneless pinyin for the day, the family and common errands: the day is the
+# `when`, the family member the one helped.
+TYPED_OTHERWISE = [
+    ("help me buy some rice tomorrow please", "errand", "2026-11-24"),
+    ("can someone take my mum to the hospital tomorrow afternoon", "medical", "2026-11-24T15:00"),
+    ("can you pick up my grandson from school today", "childcare", "2026-11-23"),
+    ("wo xiang zhao ren bang wo ban yi xia xi yi ji", "errand", None),
+    ("ming tian shang wu shei neng pei wo qu yi yuan", "medical", "2026-11-24T09:00"),
+]
+
+
+@pytest.mark.parametrize(("text", "category", "when"), TYPED_OTHERWISE)
+def test_english_and_pinyin_days_and_needs(parse, text: str, category: str, when: str) -> None:
+    reading = parse(text).to_contract()
+    assert (reading["intent"], reading["category"], reading["when"]) == (
+        "request_help",
+        category,
+        when,
+    ), text
