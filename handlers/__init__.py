@@ -7,6 +7,7 @@ from handlers import (
     admin,
     binding,
     broadcast,
+    cancelling,
     clarify,
     common,
     feedback,
@@ -41,6 +42,7 @@ def build_router() -> Router:
         volunteer.router,
         privacy.router,
         feedback.router,
+        cancelling.router,
         resident.router,
         common.router,
     )

@@ -211,7 +211,9 @@ async def _send_offers(
         tier=tier,
         new=created,
     )
-    message = texts.offer(request, place.compound, ctx.tz, ctx.local_now)
+    # A stand-in compound (fallback_place) is where the offers go, not where help is needed.
+    shown = place.compound if request.compound_id is not None else None
+    message = texts.offer(request, shown, ctx.tz, ctx.local_now)
     # An offer read days later, when the volunteer next opens the account, would only confuse.
     stale_after = ctx.now + OFFER_NEWS_FOR
     if request.when_at is not None and request.when_at < stale_after:

@@ -11,7 +11,6 @@ volunteer and a resident (they are relayed).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
@@ -21,7 +20,7 @@ from typing import Any
 from bot.core.context import Ctx
 from bot.core.inbound import Inbound
 from bot.core.router import PASS, Router
-from handlers import dialog, feedback, relay, resident, signup, volunteer
+from handlers import answers, cancelling, dialog, feedback, relay, resident, signup, volunteer
 from nlp import Parse, Where
 from storage import volunteers
 from storage.models import User
@@ -49,7 +48,7 @@ QUESTIONS: dict[str, str] = {
 }
 ACTS: dict[str, Act] = {
     "request_help": resident.ask_for_help,
-    "cancel_request": resident.cancel,
+    "cancel_request": cancelling.cancel,
     "accept_task": volunteer.accept,
     "decline_task": volunteer.decline,
     "complete_task": volunteer.complete,
@@ -75,11 +74,7 @@ YES = (
     "要", "需要", "没错", "係", "系", "係呀", "系呀", "係啊", "系啊", "啱", "着", "著", "是嘞",
     "yes", "ok",
 )  # fmt: skip
-NO = (
-    "不是", "不", "不要", "不用", "不用了", "不对", "没有", "否", "算了", "唔係", "唔系", "唔使",
-    "唔要", "毋是", "呣是", "伓是", "毋着", "免", "no",
-)  # fmt: skip
-_PUNCTUATION = re.compile(r"[\s，。！!？?、,.~～…]+")
+NO = answers.NO
 
 
 @router.text(*QUESTIONS)
@@ -101,7 +96,7 @@ async def ask_first(ctx: Ctx, msg: Inbound, parse: Parse | None, user: User) -> 
 async def answer(ctx: Ctx, msg: Inbound, user: User, dialog_data: dict[str, Any]) -> Any:
     """是: done as the message first asked; 不是: dropped; anything else: read afresh."""
     await dialog.finish(ctx, user)
-    word = _PUNCTUATION.sub("", msg.text or "").lower()
+    word = answers.word(msg.text)
     parse = _restored(dialog_data["parse"])
     if word in NO:
         return f"{NOT_MEANT[parse.intent]}{CAN_DO}"

@@ -15,12 +15,18 @@ QUESTION_TTL = timedelta(hours=2)
 
 async def ask(ctx: Ctx, user: User, state: Enum, data: dict[str, Any] | None = None) -> None:
     """Wait for the user's answer in `state` (the router sends it to that state's handler)."""
+    await restore(ctx, user, (type(state).__name__, state.name, data or {}))
+
+
+async def restore(ctx: Ctx, user: User, pending: tuple[str, str, dict[str, Any]]) -> None:
+    """Wait again for the answer to a question another interrupted (as users.dialog gave it)."""
+    flow, state, data = pending
     await users.set_dialog(
         session=ctx.session,
         user=user,
-        flow=type(state).__name__,
-        state=state.name,
-        data=data or {},
+        flow=flow,
+        state=state,
+        data=data,
         expires_at=ctx.now + QUESTION_TTL,
     )
 

@@ -2,45 +2,26 @@
 
 from __future__ import annotations
 
-import re
 from enum import Enum
 
 from bot.core.context import Ctx
 from bot.core.inbound import Inbound
 from bot.core.router import PASS, Router
-from handlers import assignment, dialog
-from handlers.resident import cancel_all
+from handlers import answers, assignment, dialog
+from handlers.cancelling import cancel_all
 from storage import erasure, offers, requests, volunteers
 from storage.models import User
 
 router = Router("privacy")
-# Yes, as people say it to "确定删除吗？": anything else keeps the data.
-CONFIRM_WORDS = frozenset(
-    (
-        "确认删除",
-        "确认",
-        "确定",
-        "确定删除",
-        "确认删除我的信息",
-        "删除",
-        "删除吧",
-        "删吧",
-        "好的",
-        "好",
-        "好吧",
-        "是的",
-        "是",
-        "对",
-        "对的",
-        "嗯",
-        "嗯嗯",
-        "可以",
-        "行",
-        "同意",
-        "ok",
-    )
-)
-_PUNCTUATION = re.compile(r"[\s，。！!？?、,.~～]+")
+# Yes to "确定删除吗？": plain agreement or the erasure's own words; anything else keeps the data.
+CONFIRM_WORDS = answers.AGREE | {
+    "确认删除",
+    "确定删除",
+    "确认删除我的信息",
+    "删除",
+    "删除吧",
+    "删吧",
+}
 
 
 class Erase(Enum):
@@ -73,7 +54,7 @@ async def ask_to_erase(ctx: Ctx, user: User) -> str:
 @router.state(Erase.CONFIRM)
 async def confirm_erase(ctx: Ctx, msg: Inbound, user: User) -> object:
     await dialog.finish(ctx, user)
-    if _PUNCTUATION.sub("", msg.text or "").lower() not in CONFIRM_WORDS:
+    if answers.word(msg.text) not in CONFIRM_WORDS:
         return PASS
     await cancel_all(ctx, user, actor=msg.openid)
     await _hand_back_tasks(ctx, user, actor=msg.openid)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from enum import Enum
 from typing import Any
 
@@ -21,8 +20,8 @@ from handlers.places import (
     remember_home,
 )
 from nlp import Parse
-from storage import conversations, offers, org, relevance, requests, users, volunteers
-from storage.errors import Conflict, NotFound
+from storage import conversations, org, requests, volunteers
+from storage.errors import NotFound
 from storage.models import HelpRequest, Status, User
 from storage.org import Place
 from storage.requests import ACTIVE, NewRequest
@@ -46,8 +45,10 @@ DONT_KNOW = (
     "忘了",
     "唔知",
 )
+# Whose volunteers were told when the place is unknown and routing stood a compound in:
+# not the resident's 本小区, only the community's (or the street's).
+UNPLACED_TIER_NAMES = ("社区", "社区", "街道")
 PROGRESS_LINES = 10  # requests listed by 进度, newest first
-RECENTLY_CANCELLED = timedelta(hours=1)  # 取消 again this soon after is a change of mind
 # The characters of a plea with nothing else in it (帮帮我, 能帮我一下吗, 求求你们帮个忙).
 PLEA_WORDS = frozenset("帮忙我你您们他她谁能可以请求一下个点吗嘛呀啊吧呢了哦")
 ASK_THE_NEED = (
@@ -128,7 +129,8 @@ async def _take_request(
     lines.append(_understood(ctx, request, location))
     if routing:
         routed = await assignment.carry_out(ctx, request, place, planned, created=into is None)
-        lines.append(_routed_text(routed, emergency=emergency))
+        placed = location.place is not None
+        lines.append(_routed_text(routed, placed=placed, emergency=emergency))
     if location.missing:
         asked: dict[str, Any] = {"number": request.id, "for_self": for_self}
         close: list[Place] = []
@@ -249,7 +251,8 @@ async def place_answer(
     if request.status == Status.OFFERED:
         return f"好的，已记下：{texts.place_text(_compound(location), request, private=True)}。"
     routed = await assignment.offer(ctx, request)
-    return f"好的，{texts.place_text(_compound(location), request, private=True)}。{_routed_text(routed)}"
+    told = _routed_text(routed, placed=location.place is not None)
+    return f"好的，{texts.place_text(_compound(location), request, private=True)}。{told}"
 
 
 async def _ask_again(
@@ -305,99 +308,6 @@ async def progress(ctx: Ctx, user: User) -> str:
     return "\n".join(lines)
 
 
-@router.text("cancel_request", command=("取消",))
-async def cancel(ctx: Ctx, msg: Inbound, parse: Parse, user: User) -> str:
-    if users.dialog(user, ctx.now) is not None and not parse.task_ref:
-        mine = await requests.of_resident(session=ctx.session, resident_id=_id(user))
-        if not mine:  # 取消 in the middle of a question, with no request: the question goes
-            await dialog.finish(ctx, user)
-            return "好的，刚才的问题不用回答了。需要帮忙随时告诉我。"
-    chosen = await _own_request(ctx, user, parse, ACTIVE)
-    if isinstance(chosen, str):
-        return chosen
-    try:
-        await requests.transition(
-            session=ctx.session,
-            request=chosen,
-            allowed=ACTIVE,
-            to=Status.CANCELLED,
-            actor=msg.openid,
-            kind="cancelled",
-            closed_at=ctx.now,
-        )
-    except Conflict:
-        return f"求助 #{chosen.id} 已经{texts.STATUS_WORDS.get(chosen.status, chosen.status)}，无需取消。"
-    await _tell_volunteers_cancelled(ctx, chosen)
-    closed = f"\n{texts.conversation_closed(chosen)}" if chosen.volunteer_id is not None else ""
-    return f"好的，求助 #{chosen.id} 已取消。以后需要帮忙随时告诉我。{closed}"
-
-
-async def cancel_all(ctx: Ctx, user: User, *, actor: str) -> None:
-    """Cancel every active request of the user (before their data is erased)."""
-    for request in await requests.of_resident(session=ctx.session, resident_id=_id(user)):
-        await requests.transition(
-            session=ctx.session,
-            request=request,
-            allowed=ACTIVE,
-            to=Status.CANCELLED,
-            actor=actor,
-            kind="cancelled",
-            note="居民删除了个人信息",
-            closed_at=ctx.now,
-        )
-        await _tell_volunteers_cancelled(ctx, request)
-
-
-async def _tell_volunteers_cancelled(ctx: Ctx, request: HelpRequest) -> None:
-    assert request.id is not None
-    told = await offers.end(session=ctx.session, request_id=request.id, outcome="closed")
-    # The volunteer who accepted always hears of it, and their conversation with the resident
-    # ends; the ones only offered hear of it only if the offer reached them.
-    for volunteer_id in dict.fromkeys(told):
-        await ctx.notify(
-            await volunteers.openid_of(session=ctx.session, volunteer_id=volunteer_id),
-            f"居民已取消求助 #{request.id}，不用去了，谢谢您！",
-            request_id=request.id,
-            purpose=relevance.OFFER_NEWS,
-        )
-    if request.volunteer_id is not None:
-        await ctx.notify(
-            await volunteers.openid_of(session=ctx.session, volunteer_id=request.volunteer_id),
-            f"居民已取消求助 #{request.id}，不用去了，谢谢您！\n"
-            + texts.conversation_closed(request),
-        )
-
-
-async def _own_request(
-    ctx: Ctx, user: User, parse: Parse, statuses: tuple[str, ...]
-) -> HelpRequest | str:
-    """The sender's request the message names, or the only one in `statuses`; else a question."""
-    mine = await requests.of_resident(session=ctx.session, resident_id=_id(user), statuses=statuses)
-    if parse.task_ref:
-        number = int(parse.task_ref)
-        for request in mine:
-            if request.id == number:
-                return request
-        return f"没有找到您的求助 #{number}。回复“进度”看看您的求助。"
-    if not mine:
-        return await _nothing_to_cancel(ctx, user)
-    return texts.only_one(mine, none="", several="您有几条求助", example="取消 #{n}")
-
-
-async def _nothing_to_cancel(ctx: Ctx, user: User) -> str:
-    """取消 with nothing active: someone changing their mind right after cancelling (算了还是
-    不取消了) is told how to get help again, not just that nothing is open."""
-    last = await requests.of_resident(
-        session=ctx.session, resident_id=_id(user), statuses=(Status.CANCELLED,), limit=1
-    )
-    if last and last[0].closed_at and last[0].closed_at >= ctx.now - RECENTLY_CANCELLED:
-        return (
-            f"求助 #{last[0].id} 已经取消了。还需要帮忙的话，直接再说一次您的需要，"
-            "我马上重新为您安排。"
-        )
-    return "您目前没有进行中的求助，不用取消。需要帮忙时直接告诉我就行。"
-
-
 def _plea_only(parse: Parse, text: str) -> bool:
     """帮帮我, 谁能帮帮我啊: a plea that says nothing of what is needed, when, where or for
     whom. Routed as it is, it became a request of category 其他 that volunteers could not act
@@ -415,7 +325,11 @@ def bare_plea(text: str) -> bool:
 
 
 def _understood(ctx: Ctx, request: HelpRequest, location: Location) -> str:
-    who = f"您为{request.beneficiary}发的" if request.beneficiary else "您的"
+    who = (
+        f"您为{texts.for_whom(request.beneficiary, whose='您')}发的"
+        if request.beneficiary
+        else "您的"
+    )
     return (
         f"收到{who}求助，编号 #{request.id}（{texts.category_name(request.category)}）。\n"
         f"时间：{texts.when_text(request, ctx.tz, ctx.local_now)}；"
@@ -430,13 +344,16 @@ def _place_question(missing: list[str], for_self: bool) -> str:
     return f"请问{whose}住几号楼？直接回复楼号就行，例如“3号楼”。"
 
 
-def _routed_text(routed: assignment.Routed, *, emergency: bool = False) -> str:
-    """What really happened: volunteers are counted only when an offer reaches them now."""
+def _routed_text(routed: assignment.Routed, *, placed: bool, emergency: bool = False) -> str:
+    """What really happened: volunteers are counted only when an offer reaches them now, and
+    are the resident's own (本小区) only when the place is known (`placed`), not stood in
+    for by assignment.fallback_place."""
     if routed.escalated or not routed.offered:
         if emergency:
             return "已通知社区值班人员，他们会尽快联系您。"
         return "正在联系社区工作人员为您安排志愿者，有进展会马上告诉您。"
-    who = f"{assignment.TIER_NAMES[routed.tier or 0]}的 {routed.offered} 位志愿者"
+    names = assignment.TIER_NAMES if placed else UNPLACED_TIER_NAMES
+    who = f"{names[routed.tier or 0]}的 {routed.offered} 位志愿者"
     if emergency:
         who = f"社区值班人员和{who}"
     return f"已通知{who}，有人接单会马上告诉您。"

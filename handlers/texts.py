@@ -20,6 +20,27 @@ STATUS_WORDS: dict[str, str] = {
     Status.CANCELLED: "已取消",
     Status.EXPIRED: "已过期",
 }
+# Who a request is for, as someone other than its sender names the sender's kin: the stored
+# words are the sender's own (我妈), which read back to them, or to a volunteer, say the
+# wrong person ("my mum"). Kin words without 我 (给妈妈买药) are the sender's too; anyone
+# else (楼下王奶奶, 隔壁张阿姨) reads the same to everyone and is shown as written.
+_OWN_PREFIXES = ("我们家", "家里的", "我家", "家里", "我")
+KIN: dict[str, str] = {
+    **dict.fromkeys(("妈", "妈妈", "老妈", "阿妈", "母亲"), "母亲"),
+    **dict.fromkeys(("爸", "爸爸", "老爸", "阿爸", "父亲"), "父亲"),
+    **dict.fromkeys(("爸妈", "父母"), "父母"),
+    **dict.fromkeys(("老公", "丈夫"), "丈夫"),
+    **dict.fromkeys(("老婆", "妻子"), "妻子"),
+    **dict.fromkeys(("老伴", "老头子"), "老伴"),
+    **dict.fromkeys(("孩子", "小孩", "宝宝"), "孩子"),
+    **{word: word for word in ("爱人", "媳妇", "儿子", "女儿", "孙子", "孙女", "外孙")},
+    **{word: word for word in ("外孙女", "爷爷", "奶奶", "外公", "外婆", "姥姥", "姥爷")},
+    **{word: word for word in ("阿公", "阿婆", "阿嬷", "婆婆", "公公", "岳母", "岳父")},
+    **dict.fromkeys(("老人", "老人家"), "老人"),
+    "老太太": "老太太",
+}
+# Said with 家 (您家老人, 居民家的老人), not as one person's own (您老人).
+_HOUSEHOLD = frozenset(("老人", "老太太"))
 # Numbers that must never reach a volunteer who has not accepted: mobiles and landlines.
 _PHONE_LIKE = re.compile(r"(?<!\d)(?:1[3-9]\d(?:[\s-]?\d){8}|0\d{2,3}[\s-]?\d{7,8})(?!\d)")
 
@@ -68,6 +89,22 @@ def need_text(request: HelpRequest) -> str:
     return text.strip()
 
 
+def for_whom(beneficiary: str, *, whose: str) -> str:
+    """Who a request is for, as the reader says it: to its sender (`whose` 您) 我妈 is 您母亲,
+    to others (`whose` 居民, 求助人) 居民的母亲; someone not the sender's kin as written."""
+    for prefix in _OWN_PREFIXES:
+        if beneficiary.startswith(prefix) and len(beneficiary) > len(prefix):
+            person, household = beneficiary[len(prefix) :], "家" in prefix
+            break
+    else:
+        if beneficiary not in KIN:
+            return beneficiary
+        person, household = beneficiary, False
+    noun = KIN.get(person, person)
+    home = "家" if household or noun in _HOUSEHOLD else ""
+    return f"您{home}{noun}" if whose == "您" else f"{whose}{home}的{noun}"
+
+
 def headline(request: HelpRequest) -> str:
     """#12 助医 (紧急)."""
     mark = {"emergency": "【紧急】", "urgent": "【急】"}.get(request.urgency, "")
@@ -76,7 +113,7 @@ def headline(request: HelpRequest) -> str:
 
 def offer(request: HelpRequest, compound: str | None, tz: ZoneInfo, today: datetime) -> str:
     """An offer to a volunteer: category, compound, building, time and need, nothing private."""
-    who = f"（为{request.beneficiary}）" if request.beneficiary else ""
+    who = _for_whom_aside(request)
     return (
         f"有邻居需要帮忙 {headline(request)}\n"
         f"地点：{place_text(compound, request, private=False)}\n"
@@ -90,7 +127,7 @@ def task_details(
     request: HelpRequest, compound: str | None, phone: str | None, tz: ZoneInfo, today: datetime
 ) -> str:
     """Everything the accepting volunteer needs, including the private details."""
-    who = f"（为{request.beneficiary}）" if request.beneficiary else ""
+    who = _for_whom_aside(request)
     lines = [
         f"任务 {headline(request)}",
         f"地点：{place_text(compound, request, private=True)}",
@@ -101,6 +138,13 @@ def task_details(
         f"办完请回复“完成 #{request.id}”；去不了请回复“放弃 #{request.id}”。",
     ]
     return "\n".join(lines)
+
+
+def _for_whom_aside(request: HelpRequest) -> str:
+    """（为居民的母亲）after 需要 in what a volunteer reads; nothing when it is for the sender."""
+    if not request.beneficiary:
+        return ""
+    return f"（为{for_whom(request.beneficiary, whose='居民')}）"
 
 
 def volunteer_card(volunteer: Volunteer) -> str:

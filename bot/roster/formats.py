@@ -32,6 +32,7 @@ OPTIONAL = ("openid", "street", "availability", "aliases")
 HEADER_ALIASES: dict[str, str] = {
     **{name: name for name in REQUIRED + OPTIONAL},
     "open_id": "openid",
+    "微信标识": "openid",
     "姓名": "name",
     "手机": "phone",
     "手机号": "phone",

@@ -187,3 +187,37 @@ async def test_a_plea_nobody_answers_reaches_a_worker_after_the_offer_timeout(
         assert (await c.request(1)).status == Status.ESCALATED
         assert any("没说是什么事" in text for text in await c.told(ADMIN))
         assert not await c.told("oV1")
+
+
+async def test_a_bare_cancel_of_an_emergency_asks_once_before_calling_help_off(
+    sqlite_url: str, parser: Any
+) -> None:
+    # Regression: an elderly resident's stray 取消 called off an emergency at once.
+    async with community(sqlite_url, parser) as c:
+        await c.volunteer("oV1", "王芳", ["elderly", "medical"])
+        assert "120" in await c.say("oR", "阳光花园3号楼，我家老人摔倒了起不来了")
+        assert "确认取消" in await c.say("oR", "取消")
+        assert "不取消" in await c.say("oR", "不")
+        assert (await c.request(1)).status == Status.OFFERED
+        assert not any("取消" in t for t in await c.told("oV1"))
+        assert "确认取消" in await c.say("oR", "取消")
+        assert "已取消" in await c.say("oR", "确认取消")
+        assert (await c.request(1)).status == Status.CANCELLED
+        # Named by its number, or not an emergency: cancelled at once, as before.
+        await c.say("oR", "阳光花园3号楼，我家老人摔倒了起不来了")
+        assert "已取消" in await c.say("oR", "取消 #2")
+        await c.say("oR", "阳光花园3号楼，帮我取个快递")
+        assert "已取消" in await c.say("oR", "取消")
+
+
+async def test_the_question_a_cancel_interrupted_is_asked_again_when_it_is_kept(
+    sqlite_url: str, parser: Any
+) -> None:
+    async with community(sqlite_url, parser) as c:
+        await c.volunteer("oV1", "王芳", ["elderly", "medical"])
+        assert "哪个小区" in await c.say("oR", "我家老人摔倒了起不来了")
+        assert "确认取消" in await c.say("oR", "取消")
+        assert "不取消" in await c.say("oR", "不要取消")
+        assert "幸福里" in await c.say("oR", "幸福里5号楼")  # still the answer to 哪个小区
+        request = await c.request(1)
+        assert request.status == Status.OFFERED and request.building == "5"

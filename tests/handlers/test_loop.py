@@ -46,7 +46,7 @@ async def test_a_request_for_someone_else_asks_their_place_and_keeps_the_senders
         await c.say("oDaughter", "帮我买点菜")
         await c.say("oDaughter", "阳光花园3号楼")
         reply = await c.say("oDaughter", "帮我妈去药店买点降压药")
-        assert "为我妈" in reply and "哪个小区" in reply
+        assert "为您母亲" in reply and "哪个小区" in reply
         reply = await c.say("oDaughter", "幸福里5号楼")
         assert "幸福里5号楼" in reply
         request = await c.request(2)

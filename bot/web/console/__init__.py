@@ -22,6 +22,7 @@ from bot.web.console import (
     roster,
     words,
 )
+from handlers import texts
 
 HERE = Path(__file__).parent
 
@@ -37,6 +38,9 @@ def create_console(config: Config) -> web.Application:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["local"] = lambda moment: words.local_time(moment, tz)
+    # The resident's 我妈 is, to a worker reading the page, the 求助人's mother.
+    env.filters["hours"] = texts.hours  # minutes as chat says them: 0, 1.5 (小时)
+    env.filters["for_whom"] = lambda beneficiary: texts.for_whom(beneficiary, whose="求助人")
     env.globals.update(
         STATUS=words.STATUS,
         URGENCY=words.URGENCY,

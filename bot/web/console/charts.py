@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 
 from markupsafe import Markup
@@ -64,10 +64,11 @@ def bars(
     *,
     title: str,
     top: float | None = None,
-    shown: str = "{:.0f}",
+    shown: str | Callable[[float], str] = "{:.0f}",
     color: str = PALETTE[0],
 ) -> Markup:
-    """One bar per label; a missing value leaves its place empty."""
+    """One bar per label; a missing value leaves its place empty; `shown` formats a bar's
+    value for its tooltip (a format string, or a function)."""
     top = top or _nice(max((v for v in values if v is not None), default=0))
     slot = (WIDTH - LEFT) / max(len(labels), 1)
     plot = HEIGHT - BOTTOM - TOP
@@ -85,7 +86,7 @@ def bars(
         body.append(
             f'<rect x="{x + slot * 0.15:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" '
             f'height="{h:.1f}" fill="{color}"><title>{escape(label)}：'
-            f"{escape(shown.format(value))}</title></rect>"
+            f"{escape(shown(value) if callable(shown) else shown.format(value))}</title></rect>"
         )
     return _frame(top, title, body)
 

@@ -13,6 +13,7 @@ from bot.web.console.common import csv_response, reading, within
 from bot.web.console.render import render
 from bot.web.console.words import CATEGORY
 from bot.web.keys import CONFIG
+from handlers import texts
 from storage import reports, roster
 from storage.models import HelpRequest, Volunteer
 from storage.types import utcnow
@@ -96,7 +97,7 @@ async def page(request: web.Request) -> web.StreamResponse:
             labels,
             [w.hours for w in weeks],
             title="志愿时长（小时）",
-            shown="{:.1f} 小时",
+            shown=lambda hours: f"{texts.hours(round(hours * 60))} 小时",
             color=charts.PALETTE[4],
         ),
         top_helpers=top[:10],

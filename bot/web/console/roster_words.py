@@ -10,7 +10,7 @@ from nlp import CATEGORIES
 from storage.availability import WORDS
 
 COLUMNS = {
-    "openid": "openid",
+    "openid": "微信标识",
     "name": "姓名",
     "phone": "手机",
     "skills": "技能",
@@ -43,11 +43,11 @@ REASONS: list[tuple[re.Pattern[str], str | object]] = [
         re.compile(r"duplicate (?P<c>\w+), first on line (?P<n>\d+)"),
         lambda m: f"{_column(m)}与第 {m['n']} 行重复",
     ),
-    (re.compile(r"missing phone \(.*"), "缺少手机（没有 openid 的志愿者要凭手机号绑定微信）"),
+    (re.compile(r"missing phone \(.*"), "缺少手机（没填微信标识的志愿者要凭手机号绑定微信）"),
     (re.compile(r"missing (?P<c>\w+)"), lambda m: f"缺少{_column(m)}"),
     (
         re.compile(r"phone belongs to several volunteers.*"),
-        "这个手机号属于几位志愿者：请填上 openid",
+        "这个手机号属于几位志愿者：请填上微信标识",
     ),
     (re.compile(r"alias longer than (\d+) characters"), r"小区别名超过 \1 个字"),
     (re.compile(r'alias "(.*)" already names the compound (.*)'), r"别名“\1”已经是小区“\2”的名字"),
@@ -69,7 +69,7 @@ REASONS: list[tuple[re.Pattern[str], str | object]] = [
     (re.compile(r"not UTF-8 or GBK text"), "文件编码无法识别（应为 UTF-8 或 GBK）"),
     (re.compile(r"the file is empty"), "文件是空的"),
     (re.compile(r"not readable as CSV at line (\d+).*"), r"第 \1 行无法按 CSV 读取"),
-    (re.compile(r"no header row.*"), "第一行应为表头：" + ",".join(REQUIRED)),
+    (re.compile(r"no header row.*"), "第一行应为表头：" + "、".join(COLUMNS[c] for c in REQUIRED)),
     (re.compile(r'unknown column "(.*)" in the header.*'), r"表头里有不认识的列“\1”"),
     (
         re.compile(r'column "(?P<c>.*)" appears twice.*'),

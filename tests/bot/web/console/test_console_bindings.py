@@ -23,7 +23,7 @@ async def listed(s: Site, account: str, row: str) -> None:
         answer = await client.post(
             f"{s.url}/volunteers/import", data=upload((ROSTER + row).encode(), token)
         )
-        assert "其中 1 人没有 openid" in await answer.text()
+        assert "其中 1 人还没绑定微信" in await answer.text()
 
 
 async def listed_in_both(s: Site) -> None:

@@ -31,6 +31,37 @@ async def test_every_page_renders_for_a_worker_with_data(db_url: str, parser: An
             assert "王芳" in await (await client.get(s.url + "/volunteers")).text()
 
 
+async def test_a_request_for_my_mum_shows_the_requesters_mother_not_my_mum(
+    sqlite_url: str, parser: Any
+) -> None:
+    async with site(sqlite_url, parser) as s:
+        number = await s.ask("oR1", "阳光花园", "帮我妈买点菜", beneficiary="我妈")
+        async with s.logged_in("east") as client:
+            page = await (await client.get(f"{s.url}/requests/{number}")).text()
+        assert "<dt>受助人</dt><dd>求助人的母亲</dd>" in page and "（为我妈）" not in page
+
+
+async def test_volunteer_hours_read_as_chat_says_them(sqlite_url: str, parser: Any) -> None:
+    # Regression: chat said 0 小时 and the console 0.0 小时 for the same volunteer.
+    from sqlalchemy import update
+
+    from storage.models import Volunteer
+
+    async with site(sqlite_url, parser) as s:
+        await volunteer(s.db, "oV1", "王芳", EAST)
+        await volunteer(s.db, "oV2", "李强", EAST)
+        async with s.db.transaction() as session:
+            await session.execute(
+                update(Volunteer).where(Volunteer.name == "李强").values(minutes_credited=90)
+            )
+        assert "累计志愿时长 0 小时" in (await s.server.wechat.text("oV1", "我的时长")).content
+        async with s.logged_in("east") as client:
+            listed = await (await client.get(s.url + "/volunteers")).text()
+            reports = await (await client.get(s.url + "/reports")).text()
+        assert "完成 0 次 · 0 小时" in listed and "1.5 小时" in listed and ".0 小时" not in listed
+        assert "<td>李强</td><td>1.5</td>" in reports
+
+
 async def test_assign_from_the_board_gives_the_request_to_the_volunteer(
     db_url: str, parser: Any
 ) -> None:
@@ -113,7 +144,9 @@ async def test_a_roster_imported_on_the_page_exports_back_the_same_including_pho
             page = await (
                 await client.post(f"{s.url}/volunteers/import", data=upload(roster.encode(), token))
             ).text()
-            assert "导入 2 人" in page and "其中 1 人没有 openid" in page
+            assert "已导入 2 人" in page and "其中 1 人还没绑定微信" in page
+            # The technical word appears once, where the hint says what 微信标识 is.
+            assert page.count("openid") == 1 and "微信标识是" in page
             listed = await (await client.get(f"{s.url}/volunteers")).text()
             assert "乙" in listed and "待绑定微信" in listed
             exported = await (await client.get(f"{s.url}/volunteers.csv")).text()
@@ -122,7 +155,7 @@ async def test_a_roster_imported_on_the_page_exports_back_the_same_including_pho
                     f"{s.url}/volunteers/import", data=upload(exported.encode(), token)
                 )
             ).text()
-            assert "导入 2 人（新增 0，更新 2），跳过 0 行" in again
+            assert "已导入 2 人（新增 0，更新 2）" in again and "notice error" not in again
         lines = exported.lstrip("\ufeff").splitlines()
         assert sorted(lines[1:]) == sorted(
             [
