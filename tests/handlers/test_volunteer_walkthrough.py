@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import update
+from sqlmodel import col
+
 from storage import users, volunteers
-from storage.models import Volunteer
+from storage.models import HelpRequest, Status, Volunteer
+from storage.types import utcnow
 from tests.handlers.community import Community, community
 from tests.handlers.test_binding import listed
 
@@ -51,3 +56,27 @@ async def test_answering_the_listed_question_with_skills_goes_on_with_the_sign_u
         assert "登记过志愿者吗" in await c.say("oOther", "我想当志愿者")
         assert "没看明白" in await c.say("oOther", "嗯")
         assert "您能帮哪些忙" in await c.say("oOther", "嗯嗯")
+
+
+async def test_done_without_a_number_is_the_task_whose_time_has_come(
+    sqlite_url: str, parser: Any
+) -> None:
+    # Regression: asked "#1 办完了吗？" after its time, "办好了" got "您有几个任务（#1、#2）"
+    # though #2 was still days ahead.
+    async with community(sqlite_url, parser) as c:
+        await c.volunteer("oV", "王芳", ["errand", "medical"])
+        await c.say("oR1", "阳光花园3号楼，明天下午三点帮我取个快递")
+        await c.say("oR2", "阳光花园3号楼，大后天上午陪我去医院")
+        await c.say("oV", "接单 #1")
+        await c.say("oV", "接单 #2")
+        async with c.db.transaction() as session:
+            await session.execute(
+                update(HelpRequest)
+                .where(col(HelpRequest.id) == 1)
+                .values(when_at=utcnow() - timedelta(hours=3))
+            )
+        assert "#1 已完成" in await c.say("oV", "办好了")
+        assert (await c.request(2)).status == Status.ACCEPTED
+        await c.say("oR3", "阳光花园3号楼，帮我取个快递")
+        await c.say("oV", "接单 #3")  # no time: it may be done any moment, so ask
+        assert "您有几个任务" in await c.say("oV", "办好了")
