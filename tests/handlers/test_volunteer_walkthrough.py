@@ -12,7 +12,7 @@ from sqlmodel import col
 from storage import users, volunteers
 from storage.models import HelpRequest, Status, Volunteer
 from storage.types import utcnow
-from tests.handlers.community import Community, community
+from tests.handlers.community import ADMIN, Community, community
 from tests.handlers.test_binding import listed
 
 
@@ -80,3 +80,22 @@ async def test_done_without_a_number_is_the_task_whose_time_has_come(
         await c.say("oR3", "阳光花园3号楼，帮我取个快递")
         await c.say("oV", "接单 #3")  # no time: it may be done any moment, so ask
         assert "您有几个任务" in await c.say("oV", "办好了")
+
+
+async def test_assigning_to_one_of_two_volunteers_of_the_same_name(
+    sqlite_url: str, parser: Any
+) -> None:
+    # Regression: 派单 #1 王芳 with two 王芳 answered "（王芳、王芳），请写全名", a dead end.
+    async with community(sqlite_url, parser) as c:
+        await c.volunteer("oV1", "王芳", ["repair"], phone="13900008001")
+        await c.volunteer("oV2", "王芳", ["repair"], compound="幸福里", building="2")
+        await c.say("oR", "阳光花园3号楼，帮我取个快递")
+        which = await c.say(ADMIN, "派单 #1 王芳")
+        assert "阳光花园3号楼，手机尾号8001" in which and "幸福里2号楼" in which
+        assert "请写全名" not in which and "派单 #1 王芳 阳光花园3号楼" in which
+        assert "已把 #1 派给志愿者王芳" in await c.say(ADMIN, "派单 #1 王芳 幸福里")
+        assert any("社区为您指派" in t for t in await c.told("oV2"))
+        assert not any("社区为您指派" in t for t in await c.told("oV1"))
+        await c.say("oR2", "阳光花园3号楼，帮我取个快递")
+        assert "已把 #2 派给志愿者王芳" in await c.say(ADMIN, "派单 #2 王芳 8001")
+        assert "没有对得上“绿洲”" in await c.say(ADMIN, "派单 #2 王芳 绿洲")
