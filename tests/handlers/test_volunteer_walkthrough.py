@@ -99,3 +99,21 @@ async def test_assigning_to_one_of_two_volunteers_of_the_same_name(
         await c.say("oR2", "阳光花园3号楼，帮我取个快递")
         assert "已把 #2 派给志愿者王芳" in await c.say(ADMIN, "派单 #2 王芳 8001")
         assert "没有对得上“绿洲”" in await c.say(ADMIN, "派单 #2 王芳 绿洲")
+
+
+async def test_a_notice_starting_with_a_place_not_understood_says_it_goes_wider(
+    sqlite_url: str, parser: Any
+) -> None:
+    # Regression: 群发 阳光花苑 … and 群发 5号楼 … went to everyone, the preview only saying
+    # 全部关注者, easy to confirm without seeing that the place was not understood.
+    async with community(sqlite_url, parser) as c:
+        await c.say("oR", "阳光花园3号楼，帮我取个快递")
+        typo = await c.say(ADMIN, "群发 阳光花苑 明天停电")
+        assert "没有叫“阳光花苑”的小区" in typo and "群发 阳光花园 …" in typo
+        await c.say(ADMIN, "取消")
+        bare = await c.say(ADMIN, "群发 5号楼 电梯检修")
+        assert "“5号楼”前面没有写小区" in bare
+        await c.say(ADMIN, "取消")
+        assert "注意" not in await c.say(ADMIN, "群发 明天上午停水")
+        await c.say(ADMIN, "取消")
+        assert "注意" not in await c.say(ADMIN, "群发 阳光花园 5号楼 电梯检修")
