@@ -117,3 +117,19 @@ async def test_a_notice_starting_with_a_place_not_understood_says_it_goes_wider(
         assert "注意" not in await c.say(ADMIN, "群发 明天上午停水")
         await c.say(ADMIN, "取消")
         assert "注意" not in await c.say(ADMIN, "群发 阳光花园 5号楼 电梯检修")
+
+
+async def test_which_task_a_message_is_for_names_each_by_what_and_when(
+    sqlite_url: str, parser: Any
+) -> None:
+    # Regression: with two tasks the question read "#1（求助居民）、#2（求助居民）", the two
+    # alike for residents who never gave a name.
+    async with community(sqlite_url, parser) as c:
+        await c.volunteer("oV", "王芳", ["errand", "medical"])
+        await c.say("oR1", "阳光花园3号楼，帮我取个快递")
+        await c.say("oR2", "阳光花园3号楼，明天上午陪我去医院")
+        await c.say("oV", "接单 #1")
+        await c.say("oV", "接单 #2")
+        which = await c.say("oV", "我十分钟后到")
+        assert "#1 跑腿 · 时间待商量" in which and "#2 助医 · 明天" in which
+        assert "已转给" in await c.say("oV", "1")
