@@ -167,14 +167,22 @@ async def _ask_the_need(ctx: Ctx, msg: Inbound, parse: Parse, user: User) -> str
     return f"好的，您的求助编号 #{request.id}。{ASK_THE_NEED}"
 
 
+async def _asked_about(ctx: Ctx, user: User, dialog_data: dict[str, Any]) -> HelpRequest | None:
+    """The request a pending question is about; None (and no question any more) once it
+    has been erased."""
+    try:
+        return await requests.get(session=ctx.session, number=int(dialog_data["number"]))
+    except NotFound:
+        await dialog.finish(ctx, user)
+        return None
+
+
 @router.state(RequestFlow.NEED)
 async def need_answer(
     ctx: Ctx, msg: Inbound, parse: Parse | None, user: User, dialog_data: dict[str, Any]
 ) -> Any:
-    try:
-        request = await requests.get(session=ctx.session, number=int(dialog_data["number"]))
-    except NotFound:  # erased meanwhile: nothing to ask about any more
-        await dialog.finish(ctx, user)
+    request = await _asked_about(ctx, user, dialog_data)
+    if request is None:
         return PASS
     if request.status != Status.OPEN or parse is None:
         if request.status != Status.OPEN:  # cancelled, or already with the workers
@@ -199,10 +207,8 @@ async def need_answer(
 async def place_answer(
     ctx: Ctx, msg: Inbound, parse: Parse | None, user: User, dialog_data: dict[str, Any]
 ) -> Any:
-    try:
-        request = await requests.get(session=ctx.session, number=int(dialog_data["number"]))
-    except NotFound:  # erased meanwhile: nothing to ask about any more
-        await dialog.finish(ctx, user)
+    request = await _asked_about(ctx, user, dialog_data)
+    if request is None:
         return PASS
     text = (msg.text or "").strip()
     place = await picked_compound(ctx, text, dialog_data.get("choices"))
