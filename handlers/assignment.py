@@ -19,6 +19,15 @@ from storage.volunteers import Candidate
 logger = logging.getLogger(__name__)
 
 TIER_NAMES = ("本小区", "本社区", "本街道")
+# The tiers of a place stood in for (fallback_place): not the resident's own compound.
+UNPLACED_TIER_NAMES = ("社区", "社区", "街道")
+
+
+def tier_names(placed: bool) -> tuple[str, ...]:
+    """What the tiers are called: the resident's own (本小区) only when the place is known."""
+    return TIER_NAMES if placed else UNPLACED_TIER_NAMES
+
+
 OFFER_NEWS_FOR = timedelta(days=1)
 
 
@@ -58,6 +67,7 @@ class Plan:
     parked: list[Candidate]
     tier: int
     reason: str | None = None
+    placed: bool = True  # False when the place was stood in for (fallback_place)
 
     def born(self, now: datetime) -> dict[str, Any]:
         """How a request planned before it is stored is stored: its state, the fields that
@@ -77,7 +87,8 @@ class Plan:
     @property
     def note(self) -> str:
         """What the history says of the offers."""
-        parts = [f"{TIER_NAMES[self.tier]} {len(self.chosen)} 位志愿者"] if self.chosen else []
+        name = tier_names(self.placed)[self.tier]
+        parts = [f"{name} {len(self.chosen)} 位志愿者"] if self.chosen else []
         if self.parked:
             parts.append(f"{len(self.parked)} 位暂时收不到消息的志愿者（等对方来消息时送达）")
         return "；".join(parts)
@@ -104,7 +115,13 @@ class Need(Protocol):
 
 
 async def plan(
-    ctx: Ctx, place: Place, need: Need, *, request_id: int | None = None, from_tier: int = 0
+    ctx: Ctx,
+    place: Place,
+    need: Need,
+    *,
+    request_id: int | None = None,
+    from_tier: int = 0,
+    placed: bool = True,
 ) -> Plan:
     """The best few volunteers a message reaches now, of the nearest tier (at or beyond
     `from_tier`) that has any, and those out of reach who fill the batch; reads only (one
@@ -138,11 +155,11 @@ async def plan(
         # timeout; the nearest few still get an offer to find when they next write.
         parked = [c for c in found if c.tier == found[0].tier][:batch] if found else []
         reason = "附近的志愿者暂时都收不到消息" if found else "附近暂时没有能接的志愿者"
-        return Plan([], parked, found[0].tier if found else 0, reason)
+        return Plan([], parked, found[0].tier if found else 0, reason, placed)
     tier = near[0].tier
     chosen = [c for c in near if c.tier == tier][:batch]
     parked = [c for c in found if c.openid not in reached and c.tier <= tier]
-    return Plan(chosen, parked[: batch - len(chosen)], tier)
+    return Plan(chosen, parked[: batch - len(chosen)], tier, placed=placed)
 
 
 async def offer(
@@ -153,10 +170,13 @@ async def offer(
     the community's admins at once. Volunteers out of reach get offers only to fill the batch,
     waiting for them to write, and are never counted as notified."""
     assert request.id is not None
-    place = place or await place_of(ctx, request) or await fallback_place(ctx)
+    known = place or await place_of(ctx, request)
+    place = known or await fallback_place(ctx)
     if place is None:
         return await escalate(ctx, request, reason="没有可用的小区信息")
-    chosen = await plan(ctx, place, request, request_id=request.id, from_tier=from_tier)
+    chosen = await plan(
+        ctx, place, request, request_id=request.id, from_tier=from_tier, placed=known is not None
+    )
     return await carry_out(ctx, request, place, chosen)
 
 

@@ -45,9 +45,6 @@ DONT_KNOW = (
     "忘了",
     "唔知",
 )
-# Whose volunteers were told when the place is unknown and routing stood a compound in:
-# not the resident's 本小区, only the community's (or the street's).
-UNPLACED_TIER_NAMES = ("社区", "社区", "街道")
 PROGRESS_LINES = 10  # requests listed by 进度, newest first
 # The characters of a plea with nothing else in it (帮帮我, 能帮我一下吗, 求求你们帮个忙).
 PLEA_WORDS = frozenset("帮忙我你您们他她谁能可以请求一下个点吗嘛呀啊吧呢了哦")
@@ -102,7 +99,11 @@ async def _take_request(
     # plan puts it in (see assignment.plan).
     routing = emergency or not location.missing
     place = (location.place or await assignment.fallback_place(ctx)) if routing else None
-    planned = await assignment.plan(ctx, place, data) if place is not None else assignment.NO_PLACE
+    planned = (
+        await assignment.plan(ctx, place, data, placed=location.place is not None)
+        if place is not None
+        else assignment.NO_PLACE
+    )
     # The home first: the user's row is then written with the request, not after it.
     if parse.phone and not user.phone and for_self:
         user.phone = parse.phone
@@ -166,14 +167,22 @@ async def _ask_the_need(ctx: Ctx, msg: Inbound, parse: Parse, user: User) -> str
     return f"好的，您的求助编号 #{request.id}。{ASK_THE_NEED}"
 
 
+async def _asked_about(ctx: Ctx, user: User, dialog_data: dict[str, Any]) -> HelpRequest | None:
+    """The request a pending question is about; None (and no question any more) once it
+    has been erased."""
+    try:
+        return await requests.get(session=ctx.session, number=int(dialog_data["number"]))
+    except NotFound:
+        await dialog.finish(ctx, user)
+        return None
+
+
 @router.state(RequestFlow.NEED)
 async def need_answer(
     ctx: Ctx, msg: Inbound, parse: Parse | None, user: User, dialog_data: dict[str, Any]
 ) -> Any:
-    try:
-        request = await requests.get(session=ctx.session, number=int(dialog_data["number"]))
-    except NotFound:  # erased meanwhile: nothing to ask about any more
-        await dialog.finish(ctx, user)
+    request = await _asked_about(ctx, user, dialog_data)
+    if request is None:
         return PASS
     if request.status != Status.OPEN or parse is None:
         if request.status != Status.OPEN:  # cancelled, or already with the workers
@@ -198,10 +207,8 @@ async def need_answer(
 async def place_answer(
     ctx: Ctx, msg: Inbound, parse: Parse | None, user: User, dialog_data: dict[str, Any]
 ) -> Any:
-    try:
-        request = await requests.get(session=ctx.session, number=int(dialog_data["number"]))
-    except NotFound:  # erased meanwhile: nothing to ask about any more
-        await dialog.finish(ctx, user)
+    request = await _asked_about(ctx, user, dialog_data)
+    if request is None:
         return PASS
     text = (msg.text or "").strip()
     place = await picked_compound(ctx, text, dialog_data.get("choices"))
@@ -352,7 +359,7 @@ def _routed_text(routed: assignment.Routed, *, placed: bool, emergency: bool = F
         if emergency:
             return "已通知社区值班人员，他们会尽快联系您。"
         return "正在联系社区工作人员为您安排志愿者，有进展会马上告诉您。"
-    names = assignment.TIER_NAMES if placed else UNPLACED_TIER_NAMES
+    names = assignment.tier_names(placed)
     who = f"{names[routed.tier or 0]}的 {routed.offered} 位志愿者"
     if emergency:
         who = f"社区值班人员和{who}"

@@ -91,21 +91,30 @@ async def describe(
     other. Only while it is still open (nobody asked yet), or raise Conflict."""
     assert request.id is not None
     values = {**asdict(data), "text": f"{request.text}；{data.text}" if request.text else data.text}
+    await _guarded_update(session, request, (Status.OPEN,), values)
+    await add_event(session=session, request=request, actor=actor, kind="described")
+    return request
+
+
+async def _guarded_update(
+    session: AsyncSession, request: HelpRequest, allowed: tuple[str, ...], values: dict[str, Any]
+) -> None:
+    """Write `values` if the request is still in one of `allowed` states, or raise Conflict.
+    On the table, not the entity: the row comes back whole (RETURNING) and is set on the
+    loaded object as it is in the database, with no refresh after."""
     row = (
         await session.execute(
             update(_TABLE)
-            .where(_TABLE.c.id == request.id, _TABLE.c.status == Status.OPEN)
+            .where(_TABLE.c.id == request.id, _TABLE.c.status.in_(allowed))
             .values(**values)
             .returning(*_TABLE.c)
         )
     ).one_or_none()
     if row is None:
         await session.refresh(request)
-        raise Conflict(f"#{request.id} is {request.status}, not open")
+        raise Conflict(f"#{request.id} is {request.status}, not {'/'.join(allowed)}")
     for name, value in row._mapping.items():
         set_committed_value(request, name, value)
-    await add_event(session=session, request=request, actor=actor, kind="described")
-    return request
 
 
 async def get(*, session: AsyncSession, number: int) -> HelpRequest:
@@ -172,21 +181,7 @@ async def transition(
     if to in conversations.OPEN or any(status in conversations.OPEN for status in allowed):
         conversations.forget(session)  # an acceptance or an ending opens or closes one
     before = request.status
-    # On the table, not the entity: the row comes back whole (RETURNING) and is set on the
-    # loaded object as it is in the database, with no refresh after.
-    row = (
-        await session.execute(
-            update(_TABLE)
-            .where(_TABLE.c.id == request.id, _TABLE.c.status.in_(allowed))
-            .values(status=to, **values)
-            .returning(*_TABLE.c)
-        )
-    ).one_or_none()
-    if row is None:
-        await session.refresh(request)
-        raise Conflict(f"#{request.id} is {request.status}, not {'/'.join(allowed)}")
-    for name, value in row._mapping.items():
-        set_committed_value(request, name, value)
+    await _guarded_update(session, request, allowed, {"status": to, **values})
     # What was queued about the request and is no longer true goes now, not at the
     # deliverer's next sweep (storage/relevance.py).
     await relevance.drop_stale(session=session, now=utcnow(), request_ids=[request.id])

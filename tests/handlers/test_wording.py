@@ -68,5 +68,10 @@ async def test_volunteers_of_a_stand_in_compound_are_not_called_the_residents_ow
         assert "哪个小区" in await c.say("oR2", "帮我取个快递")
         reply = await c.say("oR2", "不知道")
         assert "已通知社区的" in reply and "本小区" not in reply, reply
+        # The requests' histories say the same (the first routed as it was stored, the
+        # second once the place question was given up).
+        for number in (1, 2):
+            notes = [e.note or "" for e in await c.history(number) if e.kind == "offered"]
+            assert notes and all("本小区" not in n and "社区 1 位" in n for n in notes), notes
         # A known place still says whose volunteers they are.
         assert "本小区的 1 位志愿者" in await c.say("oR3", "阳光花园3号楼，帮我取个快递")
