@@ -24,6 +24,15 @@ async def registered(c: Community, openid: str) -> Volunteer:
     return found
 
 
+async def two_tasks(c: Community, first: str, second: str) -> None:
+    """Volunteer oV (王芳) has taken #1 (asked by oR1) and #2 (by oR2), both in 阳光花园3号楼."""
+    await c.volunteer("oV", "王芳", ["errand", "medical"])
+    await c.say("oR1", f"阳光花园3号楼，{first}")
+    await c.say("oR2", f"阳光花园3号楼，{second}")
+    await c.say("oV", "接单 #1")
+    await c.say("oV", "接单 #2")
+
+
 async def test_sign_up_reads_a_chatty_name_and_after_work_and_shows_what_it_understood(
     sqlite_url: str, parser: Any
 ) -> None:
@@ -64,11 +73,7 @@ async def test_done_without_a_number_is_the_task_whose_time_has_come(
     # Regression: asked "#1 办完了吗？" after its time, "办好了" got "您有几个任务（#1、#2）"
     # though #2 was still days ahead.
     async with community(sqlite_url, parser) as c:
-        await c.volunteer("oV", "王芳", ["errand", "medical"])
-        await c.say("oR1", "阳光花园3号楼，明天下午三点帮我取个快递")
-        await c.say("oR2", "阳光花园3号楼，大后天上午陪我去医院")
-        await c.say("oV", "接单 #1")
-        await c.say("oV", "接单 #2")
+        await two_tasks(c, "明天下午三点帮我取个快递", "大后天上午陪我去医院")
         async with c.db.transaction() as session:
             await session.execute(
                 update(HelpRequest)
@@ -125,11 +130,7 @@ async def test_which_task_a_message_is_for_names_each_by_what_and_when(
     # Regression: with two tasks the question read "#1（求助居民）、#2（求助居民）", the two
     # alike for residents who never gave a name.
     async with community(sqlite_url, parser) as c:
-        await c.volunteer("oV", "王芳", ["errand", "medical"])
-        await c.say("oR1", "阳光花园3号楼，帮我取个快递")
-        await c.say("oR2", "阳光花园3号楼，明天上午陪我去医院")
-        await c.say("oV", "接单 #1")
-        await c.say("oV", "接单 #2")
+        await two_tasks(c, "帮我取个快递", "明天上午陪我去医院")
         which = await c.say("oV", "我十分钟后到")
         assert "#1 跑腿 · 时间待商量" in which and "#2 助医 · 明天" in which
         assert "已转给" in await c.say("oV", "1")
