@@ -110,7 +110,7 @@ async def _home(ctx: Ctx, volunteer: Volunteer) -> str:
 async def _fits(ctx: Ctx, volunteer: Volunteer, hint: str) -> bool:
     """Whether `hint` tells this volunteer apart: their phone's last digits or where they live."""
     if hint.isdigit():
-        return bool(volunteer.phone) and volunteer.phone.endswith(hint)
+        return volunteer.phone is not None and volunteer.phone.endswith(hint)
     return hint in await _home(ctx, volunteer)
 
 

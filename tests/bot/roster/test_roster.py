@@ -819,7 +819,10 @@ def test_a_phone_excel_rounded_says_how_to_keep_the_digits() -> None:
 def test_tab_or_semicolon_separated_files_are_read(encoding: str, separator: str) -> None:
     # Regression: Excel's "Unicode 文本" (UTF-16, tabs) was "not a CSV text file" and a
     # semicolon file "no header row", though the first line named every column.
-    lines = ["姓名,手机,技能,社区,小区,楼栋", "王阿姨,13800138000,助老|跑腿,幸福社区,阳光花园,3号楼"]
+    lines = [
+        "姓名,手机,技能,社区,小区,楼栋",
+        "王阿姨,13800138000,助老|跑腿,幸福社区,阳光花园,3号楼",
+    ]
     data = "\r\n".join(line.replace(",", separator) for line in lines).encode(encoding)
     volunteers, problems = read(decode(data))
     assert problems == [] and [v.phone for v in volunteers] == ["13800138000"]
