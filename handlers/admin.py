@@ -15,7 +15,7 @@ from bot.core.context import Ctx
 from bot.core.inbound import Inbound
 from bot.core.router import Router
 from handlers import assignment, texts
-from storage import accounts, requests, scope, users, volunteers
+from storage import accounts, org, requests, scope, users, volunteers
 from storage.errors import Conflict, NotFound
 from storage.models import HelpRequest, Status, Volunteer
 from storage.scope import EVERYTHING, NOWHERE, Scope
@@ -62,11 +62,18 @@ async def assign_named(ctx: Ctx, where: Scope, number: int, name: str, *, actor:
         session=ctx.session, scope=where, column=Volunteer.compound_id
     )
     found = await volunteers.by_name(session=ctx.session, name=name, where=in_scope)
+    name, _, hint = name.partition(" ")
+    if not found and hint:  # "王芳 幸福里" or "王芳 8001": which 王芳
+        named = await volunteers.by_name(session=ctx.session, name=name, where=in_scope)
+        found = [v for v in named if await _fits(ctx, v, hint.strip())]
+        if named and not found:
+            return Assigned(
+                False, f"叫“{name}”的志愿者里，没有对得上“{hint}”的（小区或手机尾号）。"
+            )
     if not found:
         return Assigned(False, f"没有叫“{name}”的在册志愿者。")
     if len(found) > 1:
-        names = "、".join(v.name for v in found[:6])
-        return Assigned(False, f"有几位志愿者叫这个名字（{names}），请写全名。")
+        return Assigned(False, await _which_volunteer(ctx, found, number))
     volunteer = found[0]
     assert volunteer.id is not None
     try:
@@ -91,6 +98,37 @@ async def assign_named(ctx: Ctx, where: Scope, number: int, name: str, *, actor:
             f"志愿者{volunteer.name}现在收不到公众号的消息（超过48小时没有发消息），{call}"
         )
     return Assigned(True, "\n".join(lines))
+
+
+async def _home(ctx: Ctx, volunteer: Volunteer) -> str:
+    place = await org.place_of(session=ctx.session, compound_id=volunteer.compound_id or 0)
+    return (place.compound if place else "") + (
+        f"{volunteer.building}号楼" if volunteer.building else ""
+    )
+
+
+async def _fits(ctx: Ctx, volunteer: Volunteer, hint: str) -> bool:
+    """Whether `hint` tells this volunteer apart: their phone's last digits or where they live."""
+    if hint.isdigit():
+        return volunteer.phone is not None and volunteer.phone.endswith(hint)
+    return hint in await _home(ctx, volunteer)
+
+
+async def _which_volunteer(ctx: Ctx, found: list[Volunteer], number: int) -> str:
+    """Several volunteers answer to the name: list them so that the worker can say which."""
+    if len({v.name for v in found}) > 1:
+        names = "、".join(v.name for v in found[:6])
+        return f"有几位志愿者叫这个名字（{names}），请写全名。"
+    # The same name twice: writing it in full cannot help, where they live or their phone can.
+    lines = []
+    for v in found[:6]:
+        tail = f"，手机尾号{v.phone[-4:]}" if v.phone else ""
+        lines.append(f"{v.name}（{await _home(ctx, v) or '住址未登记'}{tail}）")
+    example = await _home(ctx, found[0]) or (found[0].phone or "")[-4:]
+    return (
+        f"有几位志愿者都叫{found[0].name}：{'、'.join(lines)}。"
+        f"请在名字后加上小区或手机尾号，例如“派单 #{number} {found[0].name} {example}”。"
+    )
 
 
 @router.text(command=("派单",), role=ADMIN)

@@ -11,6 +11,7 @@ import re
 from enum import Enum
 from typing import Any
 
+from rapidfuzz import fuzz
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.config import Config
@@ -19,6 +20,7 @@ from bot.core.inbound import Inbound
 from bot.core.router import PASS, Router
 from handlers import dialog
 from handlers.admin import scope_of
+from handlers.places import CLOSE_ENOUGH
 from storage import audience, broadcasts, org
 from storage.audience import AudienceSpec, Scope
 from storage.broadcasts import Rules
@@ -122,8 +124,26 @@ async def compose(ctx: Ctx, msg: Inbound, user: User) -> str:
     lines += [f"注意：{w.zh}" for w in seen.warnings]
     if seen.opted_out:
         lines.append(f"另有 {seen.opted_out} 人已退订或取消关注，不会收到。")
+    if spec.compound is None:
+        lines += [f"注意：{aside}" for aside in [await _unread_place(ctx, text)] if aside]
     lines.append("回复“确认”发送，回复“取消”放弃。")
     return "\n".join(lines)
+
+
+async def _unread_place(ctx: Ctx, text: str) -> str | None:
+    """What to say when the notice begins with what looks meant as a place but was not read
+    as one (a bare 5号楼, a misspelt 阳光花苑), so that it would go wider than meant."""
+    first = _OPTION.match(text)
+    if first is None:
+        return None
+    word = first[1]
+    if _BUILDING.match(word):
+        return f"“{word}”前面没有写小区，不会只发给这栋楼；只发给一栋楼请写“群发 小区名 {word} …”。"
+    names = {name for name, _ in await org.named_places(session=ctx.session)}
+    close = sorted(names, key=lambda name: -fuzz.ratio(word, name))
+    if len(word) <= 12 and close and fuzz.ratio(word, close[0]) >= CLOSE_ENOUGH:
+        return f"没有叫“{word}”的小区，不会只发给一个小区；是“{close[0]}”的话请重新发“群发 {close[0]} …”。"
+    return None
 
 
 def _spec_data(spec: AudienceSpec) -> dict[str, Any]:

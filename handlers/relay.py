@@ -125,9 +125,15 @@ async def talk(ctx: Ctx, msg: Inbound, parse: Parse | None) -> Any:
         numbers = [t.number for t in talks]
         sender = talks[0].helper if talks[0].as_volunteer else talks[0].resident
         await dialog.ask(ctx, sender, RelayFlow.WHICH, {"text": text, "numbers": numbers})
-        options = "、".join(f"#{t.number}（{t.label(sender=False)}）" for t in talks[:5])
+        # Two tasks for residents nobody named read alike: what and when tell them apart.
+        options = "\n".join(
+            f"{texts.headline(t.request)} · {texts.when_text(t.request, ctx.tz, ctx.local_now)}"
+            f"（{t.label(sender=False)}）"
+            for t in talks[:5]
+        )
         return (
-            f"您有几件正在进行的事：{options}。这条消息要转给谁？回复编号就行，例如“{numbers[0]}”。"
+            f"您有几件正在进行的事：\n{options}\n"
+            f"这条消息要转给谁？回复编号就行，例如“{numbers[0]}”。"
         )
     found, words = chosen
     if not words:

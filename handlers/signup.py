@@ -32,6 +32,10 @@ SKILL_CHOICES = [c for c in CATEGORIES if c != "other"]
 SLOT_CHOICES = list(SLOTS)
 QUIT = ("取消报名", "不报了", "算了", "退出")
 _NUMBER = re.compile(r"\d+")
+_DIGITS = re.compile(r"\d{5}")  # a phone number, perhaps mistyped: keep asking for it
+# "叫我小赵就行": the words around a name that are not the name.
+_NAME_BEFORE = re.compile(r"^(?:我叫|叫我|我是|称呼我?|我姓)")
+_NAME_AFTER = re.compile(r"(?:就行了?|就好了?|就可以了?|即可|吧|呀|啊)$")
 
 
 class Signup(Enum):
@@ -106,8 +110,16 @@ async def listed_answer(
         return await _begin(ctx, user, mentioned, lead, phone=phone)
     if text.startswith(NOT_LISTED):
         return await _begin(ctx, user, mentioned, "好的，")
-    if parse is not None and parse.intent != "unknown":
+    # Someone who skipped past the question and answered the next one ("买菜 跑腿") is not
+    # on the list: their answer starts the sign-up rather than the same question again.
+    named = [s for s in _named_skills(msg.text or "", parse) if s not in mentioned]
+    if named:
+        return await _begin(ctx, user, mentioned + named, "好的，")
+    if parse is not None and parse.intent not in ("unknown", "volunteer_signup"):
         return PASS
+    if dialog_data.get("unclear") and not _DIGITS.search(text):
+        return await _begin(ctx, user, mentioned, "那我们直接报名吧，")
+    await dialog.ask(ctx, user, Signup.LISTED, {**dialog_data, "unclear": True})
     return "没看明白。" + LISTED_QUESTION
 
 
@@ -129,15 +141,17 @@ async def skills_answer(
 ) -> str:
     text = msg.text or ""
     chosen = _picked(text, SKILL_CHOICES)
-    chosen += [c for c in SKILL_CHOICES if texts.category_name(c) in text and c not in chosen]
-    chosen += [
-        s
-        for s in (parse.skills if parse is not None else ())
-        if s in SKILL_CHOICES and s not in chosen
-    ]
+    chosen += [s for s in _named_skills(text, parse) if s not in chosen]
     if not chosen:
         return "没看明白，请回复编号，例如“2 8”。\n" + _skills_question()
     return await _after_skills(ctx, user, {**dialog_data, "skills": chosen}, "好的。")
+
+
+def _named_skills(text: str, parse: Parse | None) -> list[str]:
+    """The skills an answer names in words (助老, or 买菜 as the parser reads it)."""
+    named = [c for c in SKILL_CHOICES if texts.category_name(c) in text]
+    read = parse.skills if parse is not None else ()
+    return named + [s for s in read if s in SKILL_CHOICES and s not in named]
 
 
 async def _after_skills(ctx: Ctx, user: User, data: dict[str, Any], lead: str) -> str:
@@ -215,7 +229,7 @@ async def name_answer(
     text = (msg.text or "").strip()
     phone = (parse.phone if parse is not None else None) or dialog_data.get("phone")
     name = re.sub(r"[\d\s\-+，,。.、:：]+", " ", text).strip()
-    name = re.sub(r"^(我叫|叫我|我是|称呼)", "", name).split(" ")[0][:16]
+    name = _NAME_AFTER.sub("", _NAME_BEFORE.sub("", name).strip().split(" ")[0])[:16]
     if not name:
         return "请告诉我怎么称呼您，例如“王阿姨”。"
     volunteer = await volunteers.sign_up(
@@ -231,8 +245,14 @@ async def name_answer(
     )
     await dialog.finish(ctx, user)
     skills = "、".join(texts.category_name(s) for s in dialog_data["skills"])
+    times = "、".join(SLOTS[slot] for slot in dialog_data["availability"] if slot in SLOTS)
+    # What was understood, so that a misread answer is seen now and not after weeks of silence.
+    place = await org.place_of(session=ctx.session, compound_id=volunteer.compound_id or 0)
+    building = f"{volunteer.building}号楼" if volunteer.building else ""
+    home = f"；住：{place.compound}{building}" if place else ""
     return (
-        f"登记好了，{volunteer.name}！您能帮：{skills}。\n"
+        f"登记好了，{volunteer.name}！您能帮：{skills}；时间：{times}{home}。"
+        "有不对的回复“重新登记”。\n"
         "附近有邻居需要帮忙时我会通知您，回复“接单 #编号”就能接。"
         "“我的任务”看手上的任务，“暂停接单”可以休息一阵。"
     )

@@ -121,7 +121,10 @@ async def complete(ctx: Ctx, msg: Inbound, parse: Parse, user: User) -> str:
     mine = await requests.of_volunteer(session=ctx.session, volunteer_id=_id(me))
 
     async def accepted() -> list[HelpRequest]:
-        return mine
+        # "办好了" answers the check-in about the one task whose time has come, not one that
+        # is still ahead.
+        due = [r for r in mine if r.when_at is not None and r.when_at <= ctx.now]
+        return due if len(due) == 1 else mine
 
     number = await _which(
         parse,

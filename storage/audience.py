@@ -154,10 +154,19 @@ def _one_compound(named: list[tuple[str, org.Place]], name: str) -> org.Place:
     if not found:
         raise AudienceError(f"没有找到小区“{name}”", f"no compound named {name!r}")
     if len(found) > 1:
-        names = "、".join(p.compound for p in found.values())
+        places = list(found.values())
+        if len({p.compound for p in places}) == len(places):
+            names = "、".join(p.compound for p in places)
+            raise AudienceError(
+                f"“{name}”能对上几个小区（{names}），请写全名",
+                f"{name!r} matches several compounds ({names}): write it in full",
+            )
+        # One name in two communities: writing it in full cannot tell them apart.
+        zh = "、".join(f"{p.community}的{p.compound}" for p in places)
+        en = ", ".join(f"{p.compound} in {p.community}" for p in places)
         raise AudienceError(
-            f"“{name}”能对上几个小区（{names}），请写全名",
-            f"{name!r} matches several compounds ({names}): write it in full",
+            f"有几个小区叫“{name}”（{zh}），请在前面写上社区名",
+            f"several compounds are called {name!r} ({en}): name the community too (--community)",
         )
     return next(iter(found.values()))
 

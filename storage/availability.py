@@ -35,6 +35,16 @@ WORDS: dict[str, tuple[str, ...]] = {
     "下午": _DAYS,
     "evening": _EVENINGS,
     "晚上": _EVENINGS,
+    # How people say it in chat: 平时 is the working week, after work its evenings.
+    "平时": ("weekday_day", "weekday_evening"),
+    "平时白天": ("weekday_day",),
+    "平时晚上": ("weekday_evening",),
+    "周一到周五": ("weekday_day", "weekday_evening"),
+    "下班后": ("weekday_evening",),
+    "下班以后": ("weekday_evening",),
+    "早上": _DAYS,
+    "中午": _DAYS,
+    "双休日": ("weekend_day", "weekend_evening"),
 }
 
 

@@ -21,10 +21,18 @@ def parse(file: str | None, now_text: str | None) -> int:
     # the same escape, the output line stays the JSON it would have been.
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(errors="backslashreplace")
-    source = open(file, encoding="utf-8") if file else sys.stdin  # noqa: SIM115
+    try:
+        source = open(file, encoding="utf-8") if file else sys.stdin  # noqa: SIM115
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {file}: {exc.strerror or exc}") from None
     try:
         for line in parse_lines(source, parser, now):
             print(line, flush=False)
+    except UnicodeDecodeError:
+        # Lines are read as they are parsed: what came before is already printed.
+        raise InvalidInput(
+            f"{file or 'standard input'} is not UTF-8 text: save it as UTF-8"
+        ) from None
     finally:
         if source is not sys.stdin:
             source.close()

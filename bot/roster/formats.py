@@ -57,6 +57,11 @@ SKILLS: dict[str, str] = {
 }
 
 _MOBILE = re.compile(r"1[3-9]\d{9}")
+# What Excel shows a long number as (1.38001E+10) and saves in a CSV so, the digits lost.
+_EXPONENT = re.compile(r"\d(?:\.\d+)?e\+?\d+", re.IGNORECASE)
+# Lists in a cell: | as documented, and the 、 , ; / that people type in a spreadsheet
+# (full-width ，；｜ become these under NFKC).
+_LIST = re.compile(r"[|,;、/]")
 # 3号楼 / 3栋 / A座 are all building "3" or "A", as the message parser reads them.
 _BUILDING = re.compile(r"([0-9A-Za-z]+)\s*(?:号楼|号|栋|幢|座|楼)")
 _LIMITS = {"openid": 128, "name": 64, "street": 64, "community": 64, "compound": 64, "building": 16}
@@ -70,7 +75,7 @@ def format_hint() -> str:
         f"format: a header row naming the columns {','.join(REQUIRED)} "
         f"(optional: {','.join(OPTIONAL)}); openid may be empty, then phone is needed "
         "(an 11-digit mobile number) to bind the volunteer when they sign up in chat; "
-        f"skills and availability take several values separated by |; skills: {skills}; "
+        f"skills and availability take several values separated by | (or 、); skills: {skills}; "
         f"availability: {slots} (empty: anytime); aliases: other names of the compound, "
         "separated by |"
     )
@@ -106,6 +111,12 @@ def decode(data: bytes) -> str:
     """The file's text: UTF-8 (with or without BOM), else GBK as Excel in China saves it."""
     if data.startswith(_XLSX):
         raise InvalidInput("this is an Excel workbook, not CSV: save it as CSV first")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # Excel's "Unicode text" (UTF-16, tab-separated); read_roster takes the tabs.
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InvalidInput("not readable as UTF-16 text") from None
     if b"\x00" in data:
         raise InvalidInput("not a CSV text file")
     try:
@@ -121,7 +132,8 @@ def decode(data: bytes) -> str:
 
 def read_roster(text: str, *, default_street: str) -> tuple[list[RosterRow], list[Problem]]:
     """Every data row of a roster CSV, valid ones as RosterRows and the rest as Problems."""
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    text = text.removeprefix("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     try:
         header = next(reader, None)
         if header is None:
@@ -142,6 +154,17 @@ def read_roster(text: str, *, default_street: str) -> tuple[list[RosterRow], lis
     except csv.Error as exc:
         raise InvalidInput(f"not readable as CSV at line {reader.line_num}: {exc}") from None
     return rows, problems
+
+
+def _delimiter(text: str) -> str:
+    """Comma, else the tab or semicolon of a header saved by Excel as text or in a European
+    locale: a header row holds no commas of its own."""
+    first = text.lstrip("\r\n").partition("\n")[0]
+    if "," not in first:
+        for other in ("\t", ";"):
+            if other in first:
+                return other
+    return ","
 
 
 def _columns(header: Sequence[str]) -> list[str | None]:
@@ -238,6 +261,11 @@ def parse_phone(cell: str) -> str | None:
         return None
     if len(digits) == 14 and digits.startswith("+86"):
         digits = digits[3:]
+    if _EXPONENT.fullmatch(digits):
+        raise InvalidInput(
+            "phone saved by Excel as a rounded number like 1.38E+10: format the phone column "
+            "as text (文本) and type the numbers again"
+        )
     if not _MOBILE.fullmatch(digits):
         # The cell is not echoed: it may be most of somebody's number.
         raise InvalidInput("malformed phone (a mobile number is 11 digits starting 13-19)")
@@ -254,7 +282,7 @@ def parse_building(cell: str) -> str | None:
 def parse_availability(cell: str) -> tuple[str, ...]:
     """When a volunteer is free ("周末|晚上"), as the slots routing matches against."""
     slots: list[str] = []
-    for part in unicodedata.normalize("NFKC", cell).split("|"):
+    for part in _LIST.split(unicodedata.normalize("NFKC", cell)):
         word = part.strip()
         if not word:
             continue
@@ -269,7 +297,7 @@ def parse_names(cell: str, table: dict[str, str], what: str) -> tuple[str, ...]:
     """Names separated by "|" (English, any case, or Chinese) as their English names."""
     found: list[str] = []
     unknown: list[str] = []
-    for part in unicodedata.normalize("NFKC", cell).split("|"):
+    for part in _LIST.split(unicodedata.normalize("NFKC", cell)):
         word = part.strip()
         if not word:
             continue
@@ -285,7 +313,7 @@ def parse_names(cell: str, table: dict[str, str], what: str) -> tuple[str, ...]:
 
 def parse_aliases(cell: str) -> tuple[str, ...]:
     """Other names of the compound, separated by "|" (阳光小区|阳光)."""
-    names = [part.strip() for part in unicodedata.normalize("NFKC", cell).split("|")]
+    names = [part.strip() for part in _LIST.split(unicodedata.normalize("NFKC", cell))]
     too_long = [name for name in names if len(name) > _LIMITS["compound"]]
     if too_long:
         raise InvalidInput(f"alias longer than {_LIMITS['compound']} characters")

@@ -116,3 +116,40 @@ async def test_bad_names_and_times_are_one_line_errors_and_store_nothing(
     assert err.startswith(error) and err.count("\n") == 1
     assert await jinlin("broadcast", "list", *cfg) == 0
     assert capsys.readouterr().out == "no notices yet\n"
+
+
+async def test_one_compound_name_in_two_communities_asks_for_the_community(
+    tmp_path: Path, sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Regression: a roster naming 阳光社区 beside the config's 示范社区 made two 阳光花园, and
+    # --compound 阳光花园 answered "write it in full", which nothing could satisfy.
+    config_file = tmp_path / "config.toml"
+    config_file.write_text(CONFIG.format(url=sqlite_url, api="http://127.0.0.1:9"), "utf-8")
+    cfg = ["--config", str(config_file)]
+    assert await jinlin("db", "upgrade", *cfg) == 0
+    db = open_database(sqlite_url)
+    async with db.transaction() as session:
+        for community in ("示范社区", "阳光社区"):
+            await org.ensure_place(
+                session=session, street="示范街道", community=community, compound="阳光花园"
+            )
+        await users.touch(session=session, arrivals={"oR": "message"}, at=utcnow())
+    await db.close()
+    assert await jinlin("broadcast", "send", "--text", "停水", "--compound", "阳光花园", *cfg) == 2
+    err = capsys.readouterr().err
+    assert "阳光花园 in 示范社区, 阳光花园 in 阳光社区" in err and "--community" in err
+    assert "write it in full" not in err
+    assert (
+        await jinlin(
+            "broadcast",
+            "send",
+            "--text",
+            "停水",
+            "--compound",
+            "阳光花园",
+            "--community",
+            "阳光社区",
+            *cfg,
+        )
+        == 0
+    )

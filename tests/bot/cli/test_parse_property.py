@@ -77,3 +77,20 @@ def test_the_command_itself_survives_a_hostile_file(tmp_path: Path) -> None:
     out = done.stdout.decode("utf-8").splitlines()
     assert len(out) == 6
     assert [json.loads(line)["id"] for line in out] == [1, 2, None, {"a": [1]}, 3, None]
+
+
+def test_a_missing_or_gbk_file_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    # Regression: a file saved as GBK ended `jinlin parse` with a UnicodeDecodeError traceback,
+    # and a missing one with "[Errno 2] ...".
+    gbk = tmp_path / "gbk.jsonl"
+    gbk.write_bytes('{"id": 1, "text": "明天帮我买菜"}\n'.encode("gbk"))
+    for path, reason in ((gbk, "is not UTF-8 text"), (tmp_path / "nope.jsonl", "cannot read")):
+        done = subprocess.run(
+            [sys.executable, "-m", "bot.cli.main", "parse", str(path)],
+            capture_output=True,
+            timeout=120,
+            cwd=REPO,
+        )
+        err = done.stderr.decode()
+        assert done.returncode == 2 and err.startswith("jinlin: ") and reason in err
+        assert err.count("\n") == 1

@@ -786,3 +786,43 @@ async def test_an_unknown_export_format_is_refused_before_opening_the_database(
     with pytest.raises(InvalidInput, match='unknown format "xml"'):
         await export_requests(make_config(database={"url": sqlite_url}), "xml", io.StringIO())
     assert not (tmp_path / "jinlin.db").exists()
+
+
+# --- what a roster from a real spreadsheet looks like (third walk-through) ----------------
+
+
+@pytest.mark.parametrize(
+    ("skills", "availability"),
+    [("助老、跑腿", "周末、晚上"), ("助老，跑腿", "周末；晚上"), ('"助老,跑腿"', "周末/晚上")],
+)
+def test_lists_in_a_cell_may_be_separated_as_people_type_them(
+    skills: str, availability: str
+) -> None:
+    # Regression: 助老、跑腿 (how a list is written in Chinese) was 'unknown skill "助老、跑腿"'.
+    volunteers, problems = read(
+        f"{HEADER},availability\no-x,张三,,{skills},幸福社区,阳光花园,3,{availability}\n"
+    )
+    assert problems == []
+    assert volunteers[0].skills == ("elderly", "errand")
+    assert volunteers[0].availability == ("weekend_day", "weekend_evening", "weekday_evening")
+
+
+def test_a_phone_excel_rounded_says_how_to_keep_the_digits() -> None:
+    # Regression: 1.38001E+10, what Excel saves for a number it shows rounded, was only
+    # "malformed phone", leaving the worker to guess why every row failed.
+    _, problems = read(f"{HEADER}\n,张三,1.38001E+10,errand,幸福社区,阳光花园,3\n")
+    assert len(problems) == 1 and "format the phone column as text" in problems[0].reason
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+@pytest.mark.parametrize("separator", ["\t", ";"])
+def test_tab_or_semicolon_separated_files_are_read(encoding: str, separator: str) -> None:
+    # Regression: Excel's "Unicode 文本" (UTF-16, tabs) was "not a CSV text file" and a
+    # semicolon file "no header row", though the first line named every column.
+    lines = [
+        "姓名,手机,技能,社区,小区,楼栋",
+        "王阿姨,13800138000,助老|跑腿,幸福社区,阳光花园,3号楼",
+    ]
+    data = "\r\n".join(line.replace(",", separator) for line in lines).encode(encoding)
+    volunteers, problems = read(decode(data))
+    assert problems == [] and [v.phone for v in volunteers] == ["13800138000"]
