@@ -7,7 +7,7 @@ from bot.core.inbound import Inbound
 from bot.core.router import Router
 from handlers import menu
 from handlers.places import scanned_compound
-from storage import users, volunteers
+from storage import delivery, users, volunteers
 from storage.models import User
 
 router = Router("common")
@@ -74,5 +74,10 @@ async def usage_help(ctx: Ctx, msg: Inbound) -> str:
 
 
 @router.fallback()
-async def fallback(msg: Inbound) -> str:
+async def fallback(ctx: Ctx, msg: Inbound) -> str:
+    # Someone answering a template's "回复公众号查看详情" (收到, 什么事) is not misunderstood:
+    # what waited for them follows this reply.
+    waiting = await delivery.waiting_for_reader(session=ctx.session, openid=msg.openid, now=ctx.now)
+    if waiting:
+        return f"您有 {waiting} 条未读消息，这就发给您。"
     return FALLBACK if msg.kind in ("text", "voice") and msg.text else NON_TEXT
