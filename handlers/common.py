@@ -7,7 +7,7 @@ from bot.core.inbound import Inbound
 from bot.core.router import Router
 from handlers import menu
 from handlers.places import scanned_compound
-from storage import users, volunteers
+from storage import delivery, users, volunteers
 from storage.models import User
 
 router = Router("common")
@@ -53,9 +53,17 @@ async def farewell(ctx: Ctx, msg: Inbound, user: User) -> None:
         await volunteers.set_paused(session=ctx.session, volunteer=volunteer, paused=True)
 
 
+async def _unread(ctx: Ctx, msg: Inbound) -> str | None:
+    """What to tell someone answering a template's "回复公众号查看详情" (你好, 收到, 什么事):
+    the messages that waited for them follow this reply."""
+    waiting = await delivery.waiting_for_reader(session=ctx.session, openid=msg.openid, now=ctx.now)
+    return f"您有 {waiting} 条未读消息，这就发给您。" if waiting else None
+
+
 @router.text("greeting")
-async def greeting() -> str:
-    return "您好！有什么需要帮忙的，直接告诉我就行。"
+async def greeting(ctx: Ctx, msg: Inbound) -> str:
+    unread = await _unread(ctx, msg)
+    return f"您好！{unread}" if unread else "您好！有什么需要帮忙的，直接告诉我就行。"
 
 
 @router.text("thanks")
@@ -74,5 +82,8 @@ async def usage_help(ctx: Ctx, msg: Inbound) -> str:
 
 
 @router.fallback()
-async def fallback(msg: Inbound) -> str:
+async def fallback(ctx: Ctx, msg: Inbound) -> str:
+    unread = await _unread(ctx, msg)  # not misunderstood: answering a template
+    if unread:
+        return unread
     return FALLBACK if msg.kind in ("text", "voice") and msg.text else NON_TEXT

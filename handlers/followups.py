@@ -189,6 +189,9 @@ async def sweep(db: Database, config: Config, now: datetime) -> int:
     return queued
 
 
+DIGEST_LISTS = 10  # requests the digest names in each list
+
+
 async def digest(db: Database, config: Config, now: datetime) -> int:
     """The morning digest (once a day, whichever process claims it): the whole picture to the
     duty workers, and to each community's linked workers their community's."""
@@ -226,13 +229,21 @@ async def _digest_text(
         session=session, due=overdue, timing=timing(config), now=now, limit=1000, where=where
     )
     escalated = await requests.in_status(session=session, statuses=(Status.ESCALATED,), where=where)
+    # Overdue tasks are among those in progress, and a worker needs their numbers to act.
+    shown = "、".join(f"#{n}" for n in late[:DIGEST_LISTS])
+    more = "等" if len(late) > DIGEST_LISTS else ""
+    late_text = f"（其中超时未完成 {len(late)} 条：{shown}{more}）" if late else ""
     lines = [
-        f"近邻互助早报（{local_day:%m月%d日}）",
+        f"近邻互助早报（{local_day.month}月{local_day.day}日）",
         f"等待接单 {counts.get(Status.OPEN, 0) + counts.get(Status.OFFERED, 0)} 条，"
-        f"社区协调中 {counts.get(Status.ESCALATED, 0)} 条，进行中 {counts.get(Status.ACCEPTED, 0)} 条，"
-        f"超时未完成 {len(late)} 条。",
+        f"社区协调中 {counts.get(Status.ESCALATED, 0)} 条，"
+        f"进行中 {counts.get(Status.ACCEPTED, 0)} 条{late_text}。",
     ]
-    lines += [f"待派单：{texts.headline(r)} {texts.need_text(r)[:30]}" for r in escalated[:10]]
+    lines += [
+        f"待派单：{texts.headline(r)} {texts.need_text(r)[:30]}" for r in escalated[:DIGEST_LISTS]
+    ]
+    if len(escalated) > DIGEST_LISTS:
+        lines.append(f"另有 {len(escalated) - DIGEST_LISTS} 条待派单未列出，请到社区工作台查看。")
     if escalated:
         lines.append("回复“派单 #编号 志愿者姓名”指派。")
     return "\n".join(lines)

@@ -198,6 +198,29 @@ async def wait(*, session: AsyncSession, waiting: Sequence[Waiting]) -> None:
         await session.execute(_WAIT, rows)
 
 
+async def waiting_for_reader(
+    *, session: AsyncSession, openid: str, now: datetime, limit: int = 99
+) -> int:
+    """How many messages to `openid` waited for them to write (tried, not sent: outside the
+    window, over the quota, announced by template) and go out now that they did: pending,
+    unexpired and still true; counted up to `limit` (a volunteer who never answers may have
+    thousands waiting)."""
+    waiting = (
+        select(col(OutboxMessage.id))
+        .where(
+            col(OutboxMessage.openid) == openid,
+            col(OutboxMessage.status) == "pending",
+            col(OutboxMessage.attempted_at).is_not(None),
+            or_(col(OutboxMessage.expires_at).is_(None), col(OutboxMessage.expires_at) > now),
+            relevance.still_true(),
+        )
+        .limit(limit)
+        .subquery()
+    )
+    found = await session.scalar(select(func.count()).select_from(waiting))
+    return int(found or 0)
+
+
 async def already_waiting(
     *, session: AsyncSession, waiting: Sequence[Waiting]
 ) -> set[tuple[str, str]]:

@@ -91,6 +91,15 @@ STILL_TRUE = {
 }
 
 
+def _stale() -> ColumnElement[bool]:
+    return or_(false(), *(and_(col(_Q.purpose) == p, ~holds()) for p, holds in STILL_TRUE.items()))
+
+
+def still_true() -> ColumnElement[bool]:
+    """A queued message whose purpose, if it has one, still holds."""
+    return ~_stale()
+
+
 async def drop_stale(
     *,
     session: AsyncSession,
@@ -103,7 +112,7 @@ async def drop_stale(
     only `among` those a condition picks) whose purpose no longer holds; how many were
     dropped. The condition is tested before the purpose, which costs a probe or two of other
     tables per message."""
-    stale = or_(false(), *(and_(col(_Q.purpose) == p, ~holds()) for p, holds in STILL_TRUE.items()))
+    stale = _stale()
     claimable = or_(
         col(_Q.status) == "pending",
         and_(col(_Q.status) == "sending", col(_Q.lease_until) < now),

@@ -168,3 +168,32 @@ async def test_concurrent_sweeps_fire_each_follow_up_once(db_url: str, parser: A
         assert len(offers) == 4
         for number in range(1, 5):
             assert kinds(await c.history(number)).count("offered") == 2
+
+
+async def test_the_digest_names_the_overdue_tasks_among_those_in_progress(
+    sqlite_url: str, parser: Any
+) -> None:
+    # It said "进行中 1 条，超时未完成 1 条" (two requests, or one?) without saying which, and
+    # dated itself 12月08日 where everything else says 12月8日.
+    async with community(sqlite_url, parser) as c:
+        await c.volunteer("oV", "王芳", ["errand"])
+        await c.say("oR", "阳光花园5号楼，帮我取个快递")
+        await c.say("oV", "接单 #1")
+        now = utcnow() + timedelta(hours=3)
+        await followups.digest(c.db, c.server.app[CONFIG], now)
+        digest = next(t for t in await c.told(ADMIN) if "早报" in t)
+        local = now.astimezone(c.server.app[CONFIG].org.tz)
+        assert digest.splitlines()[0] == f"近邻互助早报（{local.month}月{local.day}日）"
+        assert "进行中 1 条（其中超时未完成 1 条：#1）。" in digest
+
+
+async def test_the_digest_says_how_many_escalated_requests_it_leaves_out(
+    sqlite_url: str, parser: Any
+) -> None:
+    async with community(sqlite_url, parser) as c:
+        for n in range(12):
+            await c.say(f"oR{n}", f"阳光花园{n + 1}号楼，家里灯坏了找人修一下")  # nobody: escalated
+        await followups.digest(c.db, c.server.app[CONFIG], utcnow())
+        digest = next(t for t in await c.told(ADMIN) if "早报" in t)
+        assert digest.count("待派单：#") == 10
+        assert "另有 2 条待派单未列出，请到社区工作台查看。" in digest
