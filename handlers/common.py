@@ -61,9 +61,10 @@ async def _unread(ctx: Ctx, msg: Inbound) -> str | None:
 
 
 @router.text("greeting")
-async def greeting(ctx: Ctx, msg: Inbound) -> str:
-    unread = await _unread(ctx, msg)
-    return f"您好！{unread}" if unread else "您好！有什么需要帮忙的，直接告诉我就行。"
+async def greeting() -> str:
+    # No look at what waits for the sender here: greetings are the commonest message and are
+    # answered without a statement of their own (issue 15); what waited follows anyway.
+    return "您好！有什么需要帮忙的，直接告诉我就行。"
 
 
 @router.text("thanks")

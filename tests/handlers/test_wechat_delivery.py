@@ -77,27 +77,3 @@ async def test_answering_a_template_with_a_word_is_told_what_follows_not_misunde
         assert [m.kind for m in got] == ["template", "custom"]
         assert "接单 #1" in (got[1].text or "") and "接单 #2" in (got[1].text or "")
         assert (await c.say("oV1", "收到")).startswith("我没太明白")  # nothing waits now
-
-
-async def test_greeting_after_a_template_says_what_follows(sqlite_url: str, parser: Any) -> None:
-    async with community(sqlite_url, parser, wechat={"template_id": "TPL-NOTICE"}) as c:
-        c.server.standin.add_template("TPL-NOTICE")
-        await c.volunteer("oV1", "王芳", ["errand"], wrote=False)
-        await c.say("oR", "阳光花园3号楼，帮我取个快递")
-        assert [m.kind for m in await received(c, "oV1")] == ["template"]
-        assert await c.say("oV1", "你好") == "您好！您有 1 条未读消息，这就发给您。"
-        assert [m.kind for m in await received(c, "oV1", 2)] == ["template", "custom"]
-        assert await c.say("oV1", "你好") == "您好！有什么需要帮忙的，直接告诉我就行。"
-
-
-async def test_an_offer_taken_meanwhile_is_not_counted_as_unread(
-    sqlite_url: str, parser: Any
-) -> None:
-    async with community(sqlite_url, parser, wechat={"template_id": "TPL-NOTICE"}) as c:
-        c.server.standin.add_template("TPL-NOTICE")
-        await c.volunteer("oV1", "王芳", ["errand"], wrote=False)
-        await c.volunteer("oV2", "李强", ["errand"])
-        await c.say("oR", "阳光花园3号楼，帮我取个快递")
-        assert [m.kind for m in await received(c, "oV1")] == ["template"]
-        assert (await c.say("oV2", "接单 #1")).startswith("任务 #1")
-        assert (await c.say("oV1", "收到")).startswith("我没太明白")
